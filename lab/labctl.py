@@ -1,0 +1,229 @@
+#!/usr/bin/env python
+"""The nvmeof.fleet VM lab: real Debian kernels in QEMU for tests and `make lab`.
+
+  labctl.py image                      build (or reuse) the cached VM image
+  labctl.py up     -i INVENTORY        boot the inventory's VMs, wait for SSH
+  labctl.py down   -i INVENTORY        power the VMs off, remove overlays
+  labctl.py status -i INVENTORY        what runs, what answers
+  labctl.py ssh    -i INVENTORY HOST [COMMAND...]
+"""
+
+import argparse
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import labimage
+import labspec
+from labcommon import Heartbeat, LabError, say, tail
+from labvm import Vm, choose_accel, process_alive, ssh_base
+
+BOOT_TIMEOUT = int(os.environ.get("LAB_BOOT_TIMEOUT", "420"))
+SHUTDOWN_TIMEOUT = 45
+KVM_GRACE = 15  # seconds a KVM guest must survive before we trust KVM here
+
+
+def socket_dir(lab):
+    # Unix socket paths are limited to 108 bytes, checkouts can be deep.
+    tag = hashlib.sha256(str(lab.state_dir).encode()).hexdigest()[:10]
+    path = Path(tempfile.gettempdir()) / f"nvmeof-lab-{tag}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def lab_vms(lab):
+    sockets = socket_dir(lab)
+    return [Vm(spec, lab, sockets) for spec in lab.vms]
+
+
+def ssh_key(lab):
+    key = lab.state_dir / "id_ed25519"
+    if not key.exists():
+        lab.state_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "nvmeof-lab",
+                        "-f", str(key)], check=True)
+    return key
+
+
+# -- the fabric switch -----------------------------------------------------------
+def switch_pidfile(lab):
+    return lab.state_dir / "switch.pid"
+
+
+def switch_pid(lab):
+    try:
+        pid = int(switch_pidfile(lab).read_text())
+    except (OSError, ValueError):
+        return None
+    return pid if process_alive(pid, "labswitch") else None
+
+
+def start_switch(lab, vms):
+    if switch_pid(lab):
+        return
+    specs = [f"fabric{n}:{','.join(vm.name for vm in vms)}" for n in range(lab.fabrics)]
+    log = open(lab.state_dir / "logs" / "switch.log", "ab")
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("labswitch.py")), str(socket_dir(lab)), *specs],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    switch_pidfile(lab).write_text(str(process.pid))
+    time.sleep(0.3)
+    if process.poll() is not None:
+        raise LabError(f"the storage fabric switch failed:\n{tail(log.name)}")
+
+
+def stop_switch(lab):
+    pid = switch_pid(lab)
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+    switch_pidfile(lab).unlink(missing_ok=True)
+
+
+# -- commands --------------------------------------------------------------------
+def cmd_image(_args):
+    manifest = labimage.ensure_image()
+    for name, kernel in manifest["kernels"].items():
+        say(f"kernel {name}: {kernel['release']}")
+
+
+def wait_for_ssh(vms, key, started):
+    pending = list(vms)
+    last_report = 0
+    while pending:
+        elapsed = time.monotonic() - started
+        for vm in list(pending):
+            if vm.exited_early():
+                raise LabError(f"{vm.name}: QEMU exited during boot:\n{tail(vm.qemu_log)}\n"
+                               f"serial console:\n{tail(vm.serial_log)}")
+            if vm.reachable(key):
+                say(f"{vm.name} answers on SSH 127.0.0.1:{vm.spec.ssh_port} after {elapsed:.0f}s")
+                pending.remove(vm)
+        if not pending:
+            return
+        if elapsed > BOOT_TIMEOUT:
+            details = "\n".join(f"--- {vm.name} serial console (last lines):\n{tail(vm.serial_log)}"
+                                for vm in pending)
+            raise LabError(f"{', '.join(vm.name for vm in pending)} did not answer on SSH within "
+                           f"{BOOT_TIMEOUT}s\n{details}")
+        if elapsed - last_report >= 20:
+            last_report = elapsed
+            say(f"waiting for SSH on {', '.join(vm.name for vm in pending)} "
+                f"({elapsed:.0f}s of at most {BOOT_TIMEOUT}s)")
+        time.sleep(2)
+
+
+def boot(vms, lab, manifest, key, accel):
+    image_dir = labimage.image_dir(manifest["digest"])
+    public_key = key.with_suffix(".pub").read_text()
+    started = time.monotonic()
+    for vm in vms:
+        vm.start(image_dir, manifest, public_key, accel)
+    say(f"started {len(vms)} VM(s) with {accel.upper()} "
+        f"(kernel {', '.join(sorted({vm.spec.kernel for vm in vms}))}); serial logs in "
+        f"{lab.state_dir / 'logs'}")
+    if accel == "kvm":
+        time.sleep(KVM_GRACE)
+        if any(vm.exited_early() for vm in vms):
+            say("KVM does not run these guests here; falling back to TCG (software emulation)")
+            for vm in vms:
+                vm.kill()
+            return boot(vms, lab, manifest, key, "tcg")
+    wait_for_ssh(vms, key, started)
+    return accel
+
+
+def cmd_up(args):
+    lab = labspec.load(args.inventory, args.kernel)
+    manifest = labimage.ensure_image()
+    key = ssh_key(lab)
+    vms = lab_vms(lab)
+    running = [vm.name for vm in vms if vm.pid()]
+    if running and len(running) == len(vms) and all(vm.reachable(key) for vm in vms):
+        say(f"lab already up: {', '.join(running)}")
+        return
+    if running:
+        say(f"some lab VMs are running ({', '.join(running)}): restarting the whole lab")
+        cmd_down(args)
+    (lab.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    start_switch(lab, vms)
+    boot(vms, lab, manifest, key, choose_accel())
+    say(f"lab up: {len(vms)} VM(s) from {lab.inventory}")
+
+
+def cmd_down(args):
+    lab = labspec.load(args.inventory, args.kernel)
+    vms = lab_vms(lab)
+    running = [vm for vm in vms if vm.pid()]
+    if running:
+        with Heartbeat(f"powering off {', '.join(vm.name for vm in running)}", every=10):
+            asked = [vm for vm in running if vm.request_powerdown()]
+            deadline = time.monotonic() + (SHUTDOWN_TIMEOUT if asked else 0)
+            while any(vm.pid() for vm in running) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            for vm in running:
+                if vm.pid():
+                    say(f"{vm.name} did not power off within {SHUTDOWN_TIMEOUT}s; stopping QEMU")
+                    vm.kill()
+    stop_switch(lab)
+    for vm in vms:
+        vm.remove_runtime_files()
+    left = [vm.name for vm in vms if vm.pid()]
+    if left:
+        raise LabError(f"QEMU still running for {', '.join(left)}")
+    for leftover in socket_dir(lab).glob("*"):
+        leftover.unlink()
+    socket_dir(lab).rmdir()
+    say(f"lab down: no VM running, overlays removed (logs kept in {lab.state_dir / 'logs'})")
+
+
+def cmd_status(args):
+    lab = labspec.load(args.inventory, args.kernel)
+    key = lab.state_dir / "id_ed25519"
+    down = 0
+    for vm in lab_vms(lab):
+        pid = vm.pid()
+        answers = bool(pid) and key.exists() and vm.reachable(key)
+        down += not answers
+        state = "answers on SSH" if answers else ("running, no SSH" if pid else "stopped")
+        print(f"{vm.name:<14} 127.0.0.1:{vm.spec.ssh_port:<6} kernel {vm.spec.kernel:<5} {state}")
+    return 1 if down else 0
+
+
+def cmd_ssh(args):
+    lab = labspec.load(args.inventory, args.kernel)
+    vm = next((vm for vm in lab_vms(lab) if vm.name == args.host), None)
+    if vm is None:
+        raise LabError(f"no host {args.host!r} in {args.inventory}")
+    key = lab.state_dir / "id_ed25519"
+    os.execvp("ssh", ssh_base(key, vm.spec.ssh_port) + args.command)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("image").set_defaults(func=cmd_image)
+    for name, func in (("up", cmd_up), ("down", cmd_down), ("status", cmd_status),
+                       ("ssh", cmd_ssh)):
+        cmd = sub.add_parser(name)
+        cmd.add_argument("-i", "--inventory", required=True)
+        cmd.add_argument("--kernel", help="boot this lab kernel (6.1 or 6.12) on every VM")
+        if name == "ssh":
+            cmd.add_argument("host")
+            cmd.add_argument("command", nargs=argparse.REMAINDER)
+        cmd.set_defaults(func=func)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except LabError as exc:
+        print(f"[lab] ERROR: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

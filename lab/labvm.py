@@ -1,0 +1,207 @@
+"""Starts, probes and stops one lab VM (QEMU with a copy-on-write overlay)."""
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from labcommon import LabError, say
+from labswitch import fabric_socket, vm_socket
+
+MAC_PREFIX = "52:54:00:4e"
+
+
+def kvm_works():
+    """KVM only helps where the CPU exposes virtualisation; stock kernels hang otherwise."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " vmx" in flags or " svm" in flags
+
+
+def choose_accel():
+    wanted = os.environ.get("LAB_ACCEL", "auto")
+    if wanted not in ("auto", "kvm", "tcg"):
+        raise LabError(f"LAB_ACCEL must be auto, kvm or tcg, not {wanted!r}")
+    if wanted == "auto":
+        return "kvm" if kvm_works() else "tcg"
+    return wanted
+
+
+def ssh_base(key, port):
+    return ["ssh", "-i", str(key), "-p", str(port), "-o", "BatchMode=yes",
+            "-o", "ConnectTimeout=5", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+
+
+def port_is_free(port):
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def process_alive(pid, marker):
+    """True for a live (not zombie) process whose command line mentions marker."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return state != "Z" and marker.encode() in cmdline
+
+
+class Vm:
+    def __init__(self, spec, lab, socket_dir):
+        self.spec = spec
+        self.lab = lab
+        self.state = lab.state_dir
+        self.socket_dir = socket_dir
+        self.name = spec.name
+        self.overlay = self.state / f"{self.name}.qcow2"
+        self.pidfile = self.state / f"{self.name}.pid"
+        self.qmp_path = Path(socket_dir) / f"{self.name}.qmp"
+        self.fwcfg = self.state / f"{self.name}.fwcfg"
+        self.serial_log = self.state / "logs" / f"{self.name}.serial.log"
+        self.qemu_log = self.state / "logs" / f"{self.name}.qemu.log"
+        self.accel = None
+        self.process = None
+
+    # -- state ---------------------------------------------------------------
+    def pid(self):
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if process_alive(pid, self.name) else None
+
+    def machine_id(self):
+        return hashlib.md5(f"{self.state}:{self.name}".encode()).hexdigest()
+
+    def mac(self, nic):
+        return f"{MAC_PREFIX}:{self.spec.index:02x}:{nic:02x}"
+
+    # -- start ---------------------------------------------------------------
+    def _write_fwcfg(self, public_key):
+        lines = [f"hostname={self.name}", f"ssh_key={public_key.strip()}"]
+        for fabric, addresses in enumerate(self.spec.storage):
+            if addresses:
+                lines.append(f"storage=eth{fabric + 1} {' '.join(addresses)}")
+        self.fwcfg.write_text("\n".join(lines) + "\n")
+
+    def command(self, image_dir, manifest, accel):
+        kernel = manifest["kernels"].get(self.spec.kernel)
+        if kernel is None:
+            raise LabError(f"{self.name}: unknown lab kernel {self.spec.kernel!r}; "
+                           f"the image has {sorted(manifest['kernels'])}")
+        append = ("root=/dev/vda rw console=ttyS0 net.ifnames=0 mitigations=off "
+                  f"systemd.machine_id={self.machine_id()}")
+        cpu = ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else \
+              ["-accel", "tcg,thread=multi", "-cpu", "max"]
+        cmd = [self.spec.qemu, "-name", self.name, "-machine", self.spec.machine, *cpu,
+               "-smp", str(self.spec.cpus), "-m", f"{self.spec.memory_mb}M",
+               "-nodefaults", "-display", "none", "-no-user-config",
+               "-kernel", str(image_dir / kernel["kernel"]),
+               "-initrd", str(image_dir / kernel["initrd"]), "-append", append,
+               "-drive", f"file={self.overlay},if=virtio,format=qcow2,cache=unsafe,discard=unmap",
+               "-device", "virtio-rng-pci",
+               "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{self.spec.ssh_port}-:22",
+               "-device", f"virtio-net-pci,netdev=mgmt,mac={self.mac(0)}"]
+        for fabric in range(self.lab.fabrics):
+            local = vm_socket(self.socket_dir, f"fabric{fabric}", self.name)
+            remote = fabric_socket(self.socket_dir, f"fabric{fabric}")
+            cmd += ["-netdev", f"dgram,id=fab{fabric},local.type=unix,local.path={local},"
+                               f"remote.type=unix,remote.path={remote}",
+                    "-device", f"virtio-net-pci,netdev=fab{fabric},mac={self.mac(fabric + 1)}"]
+        cmd += ["-fw_cfg", f"name=opt/nvmeof-lab/config,file={self.fwcfg}",
+                "-chardev", f"file,id=serial0,path={self.serial_log},append=on",
+                "-serial", "chardev:serial0",
+                "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
+                "-pidfile", str(self.pidfile), *self.spec.qemu_args]
+        return cmd
+
+    def start(self, image_dir, manifest, public_key, accel):
+        if self.pid():
+            raise LabError(f"{self.name} is already running (pid {self.pid()}); "
+                           "run lab-down first")
+        if not port_is_free(self.spec.ssh_port):
+            raise LabError(f"{self.name}: SSH port 127.0.0.1:{self.spec.ssh_port} is in use "
+                           "by another process; change ansible_port or stop that process")
+        self.serial_log.parent.mkdir(parents=True, exist_ok=True)
+        for log in (self.serial_log, self.qemu_log):
+            if log.exists():
+                log.replace(log.with_suffix(log.suffix + ".1"))
+        for fabric in range(self.lab.fabrics):
+            Path(vm_socket(self.socket_dir, f"fabric{fabric}", self.name)).unlink(missing_ok=True)
+        self.overlay.unlink(missing_ok=True)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                        "-b", str(image_dir / manifest["image"]), str(self.overlay)], check=True)
+        self._write_fwcfg(public_key)
+        self.accel = accel
+        with open(self.qemu_log, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command(image_dir, manifest, accel), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def exited_early(self):
+        return self.process is not None and self.process.poll() is not None
+
+    def reachable(self, key):
+        probe = subprocess.run(ssh_base(key, self.spec.ssh_port) + ["true"],
+                               stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        return probe.returncode == 0
+
+    # -- stop ----------------------------------------------------------------
+    def qmp(self, command):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(5)
+            conn.connect(str(self.qmp_path))
+            stream = conn.makefile("rw")
+            stream.readline()
+            for execute in ("qmp_capabilities", command):
+                stream.write(json.dumps({"execute": execute}) + "\n")
+                stream.flush()
+                while True:
+                    reply = json.loads(stream.readline() or "{}")
+                    if "event" not in reply:
+                        break
+
+    def request_powerdown(self):
+        try:
+            self.qmp("system_powerdown")
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def kill(self):
+        pid = self.pid()
+        if pid is None:
+            return
+        try:
+            self.qmp("quit")
+        except (OSError, ValueError):
+            pass
+        deadline = time.monotonic() + 5
+        while self.pid() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if self.pid():
+            say(f"{self.name}: QEMU did not quit, killing pid {pid}")
+            os.kill(pid, signal.SIGKILL)
+            time.sleep(0.5)
+
+    def remove_runtime_files(self):
+        for path in (self.overlay, self.pidfile, self.fwcfg, self.qmp_path):
+            Path(path).unlink(missing_ok=True)
+        for fabric in range(self.lab.fabrics):
+            Path(vm_socket(self.socket_dir, f"fabric{fabric}", self.name)).unlink(missing_ok=True)
