@@ -21,6 +21,8 @@ GUEST_FILES = LAB_DIR / "guest"
 SUITE = "bookworm"
 BACKPORTS = f"{SUITE}-backports"
 IMAGE_SIZE = "4G"
+# Bump when the steps after mmdebstrap change what the cached image holds.
+IMAGE_FORMAT = 1
 
 PACKAGES = [
     "systemd-sysv", "udev", "dbus", "openssh-server", "sudo",
@@ -73,7 +75,9 @@ def _guest_tree_items():
 def recipe_digest():
     """Everything that shapes the image; a change to any of it means a new image."""
     digest = hashlib.sha256()
-    digest.update(Path(__file__).read_bytes())
+    # Placeholders for paths: the same recipe in any checkout is the same image.
+    recipe = mmdebstrap_command(Path("ROOTFS"), Path("SOURCES"), Path("GUEST"))
+    digest.update(json.dumps([IMAGE_FORMAT, IMAGE_SIZE, KERNELS, [str(a) for a in recipe]]).encode())
     for path in _guest_tree_items():
         digest.update(str(path.relative_to(GUEST_FILES)).encode())
         digest.update(oct(path.stat().st_mode & 0o777).encode())
@@ -96,10 +100,10 @@ def load_manifest(digest=None):
     return json.loads(manifest.read_text())
 
 
-def _apt_source_paragraphs():
+def _apt_source_paragraphs(etc_apt):
     """The host's apt sources as (uris, suites, components), from both formats."""
     found = []
-    sources_d = Path("/etc/apt/sources.list.d")
+    sources_d = etc_apt / "sources.list.d"
     for path in sorted(sources_d.glob("*.sources")):
         for block in re.split(r"\n\s*\n", path.read_text()):
             fields = {}
@@ -111,7 +115,7 @@ def _apt_source_paragraphs():
             if "deb" in fields.get("types", []) and fields.get("uris"):
                 found.append((fields["uris"], fields.get("suites", []),
                               fields.get("components", ["main"])))
-    for path in [Path("/etc/apt/sources.list"), *sorted(sources_d.glob("*.list"))]:
+    for path in [etc_apt / "sources.list", *sorted(sources_d.glob("*.list"))]:
         if not path.exists():
             continue
         for line in path.read_text().splitlines():
@@ -121,11 +125,11 @@ def _apt_source_paragraphs():
     return found
 
 
-def write_sources(dest):
+def write_sources(dest, etc_apt=Path("/etc/apt")):
     """Reuses the host's Debian archive for the guest, adding the backports suite."""
     paragraphs = []
     archive_uris = None
-    for uris, suites, components in _apt_source_paragraphs():
+    for uris, suites, components in _apt_source_paragraphs(etc_apt):
         wanted = [s for s in suites if s.startswith(SUITE)]
         if not wanted:
             continue
@@ -144,13 +148,10 @@ def write_sources(dest):
     Path(dest).write_text(text)
 
 
-def _build(workdir, log):
-    rootfs = workdir / "rootfs"
-    sources = workdir / "guest.sources"
-    write_sources(sources)
+def mmdebstrap_command(rootfs, sources, guest_files=GUEST_FILES):
     cmd = ["mmdebstrap", "--variant=minbase", "--mode=root", "--format=directory",
            "--include=" + ",".join(PACKAGES),
-           f"--setup-hook=sync-in {GUEST_FILES} /"]
+           f"--setup-hook=sync-in {guest_files} /"]
     cmd += [f"--dpkgopt={opt}" for opt in DPKG_EXCLUDES]
     cmd += [
         '--customize-hook=chroot "$1" apt-get install -y -q -t ' + BACKPORTS + " linux-image-amd64",
@@ -161,7 +162,15 @@ def _build(workdir, log):
         '--customize-hook=: > "$1/etc/machine-id"',
         SUITE, rootfs, sources,
     ]
-    run_logged(cmd, "building the VM image from Debian packages (mmdebstrap, 3-6 min)", log)
+    return cmd
+
+
+def _build(workdir, log):
+    rootfs = workdir / "rootfs"
+    sources = workdir / "guest.sources"
+    write_sources(sources)
+    cmd = mmdebstrap_command(rootfs, sources)
+    run_logged(cmd, "building the VM image from Debian packages (mmdebstrap, about 1-3 min)", log)
 
     kernels = {}
     boot = rootfs / "boot"

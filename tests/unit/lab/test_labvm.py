@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import labspec
+import labvm
+import pytest
+from labcommon import LabError
+
+
+@pytest.fixture
+def lab(tmp_path):
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        "all: {vars: {lab_fabrics: 2}, hosts: {t1: {ansible_port: 2299, "
+        "lab_storage_addresses: ['10.90.1.11/24', ['10.90.2.11/24', 'fd90:2::11/64']]}}}\n")
+    return labspec.load(inventory)
+
+
+MANIFEST = {"image": "rootfs.raw", "kernels": {"6.1": {"kernel": "vmlinuz-6.1", "initrd": "initrd-6.1"}}}
+
+
+def test_qemu_command_isolates_management_and_joins_every_fabric(lab, tmp_path):
+    vm = labvm.Vm(lab.vms[0], lab, str(tmp_path / "sockets"))
+    cmd = vm.command(Path("/images/x"), MANIFEST, "tcg")
+    joined = " ".join(cmd)
+    assert "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:2299-:22" in joined
+    assert joined.count("-netdev dgram") == 2
+    assert "-kernel /images/x/vmlinuz-6.1" in joined
+    assert "tcg,thread=multi" in joined and "-accel kvm" not in joined
+    assert "kvm" in " ".join(vm.command(Path("/i"), MANIFEST, "kvm"))
+
+
+def test_fw_cfg_config_describes_identity_and_storage(lab, tmp_path):
+    vm = labvm.Vm(lab.vms[0], lab, str(tmp_path))
+    lab.state_dir.mkdir()
+    vm._write_fwcfg("ssh-ed25519 AAAA test\n")
+    assert vm.fwcfg.read_text().splitlines() == [
+        "hostname=t1", "ssh_key=ssh-ed25519 AAAA test",
+        "storage=eth1 10.90.1.11/24", "storage=eth2 10.90.2.11/24 fd90:2::11/64"]
+
+
+def test_unknown_kernel_is_refused(lab, tmp_path):
+    lab.vms[0].kernel = "5.10"
+    vm = labvm.Vm(lab.vms[0], lab, str(tmp_path))
+    with pytest.raises(LabError, match="unknown lab kernel '5.10'"):
+        vm.command(Path("/i"), MANIFEST, "tcg")
+
+
+def test_accel_choice(monkeypatch):
+    monkeypatch.setenv("LAB_ACCEL", "tcg")
+    assert labvm.choose_accel() == "tcg"
+    monkeypatch.setenv("LAB_ACCEL", "auto")
+    monkeypatch.setattr(labvm, "kvm_works", lambda: False)
+    assert labvm.choose_accel() == "tcg"
+    monkeypatch.setenv("LAB_ACCEL", "fast")
+    with pytest.raises(LabError, match="LAB_ACCEL must be"):
+        labvm.choose_accel()
