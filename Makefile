@@ -8,6 +8,7 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
+COMPAT_VENV := $(CURDIR)/.venv-compat
 VPY := $(VENV)/bin/python
 LAB_INVENTORY := lab/inventory.yml
 COLLECTION_LINK := build/collections/ansible_collections/nvmeof/fleet
@@ -19,12 +20,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help deps venv collection image lab lab-up lab-down lab-status test sanity lint units \
+.PHONY: help deps venv collection image lab lab-up lab-down lab-status test sanity compat lint units \
 	molecule $(addprefix molecule-,$(SCENARIOS)) build requirements clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "other targets: deps venv image lab-up lab-down lab-status sanity lint units molecule build"
+	@echo "other targets: deps venv image lab-up lab-down lab-status sanity compat lint units molecule build"
 	@echo "one scenario: make molecule-<name> ($(SCENARIOS))"
 
 # -- set-up ---------------------------------------------------------------------
@@ -78,15 +79,31 @@ lab: lab-up
 
 # -- tests ----------------------------------------------------------------------
 test: deps venv collection
-	@bash tools/run-tests sanity lint units $(addprefix molecule-,$(SCENARIOS))
+	@bash tools/run-tests sanity compat lint units $(addprefix molecule-,$(SCENARIOS))
 
-sanity: deps venv
+# $(1): the virtualenv whose ansible-test runs, on a copy of the tracked files
+define run_sanity
 	@rm -rf build/sanity && mkdir -p $(SANITY_COPY)
 	@git ls-files -co --exclude-standard | rsync -a --files-from=- ./ $(SANITY_COPY)/
 	@# ansible-test takes its file list from the nearest git repository
 	@cd $(SANITY_COPY) && git init -q && git add -A
-	@$(VPY) tools/ansible_test_pip_bootstrap.py install
-	cd $(SANITY_COPY) && ansible-test sanity --python 3.11 --color no
+	@$(1)/bin/python tools/ansible_test_pip_bootstrap.py install
+	cd $(SANITY_COPY) && PATH=$(1)/bin:$$PATH ansible-test sanity --python 3.11 --color no
+endef
+
+sanity: deps venv
+	$(call run_sanity,$(VENV))
+
+$(COMPAT_VENV)/.installed: requirements/compat.txt
+	@echo "[venv] creating $(COMPAT_VENV) from requirements/compat.txt"
+	@test -x $(COMPAT_VENV)/bin/python || $(PYTHON) -m venv $(COMPAT_VENV)
+	@$(COMPAT_VENV)/bin/python -m pip install -q -r requirements/compat.txt
+	@touch $@
+
+# The oldest ansible-core meta/runtime.yml admits: sanity and unit tests.
+compat: deps $(COMPAT_VENV)/.installed collection
+	$(call run_sanity,$(COMPAT_VENV))
+	$(COMPAT_VENV)/bin/pytest -p no:cacheprovider tests/unit
 
 lint: venv collection
 	ansible-lint --offline --profile production
