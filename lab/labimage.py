@@ -227,6 +227,10 @@ def ensure_image():
 
 def _prune_other_images(keep):
     for entry in images_dir().iterdir():
-        if entry.is_dir() and entry.name != keep and not entry.name.endswith(".partial"):
-            say(f"removing outdated VM image {entry.name}")
+        if entry.name.startswith(keep) or entry.name.startswith(".") or entry.name.endswith(".partial"):
+            continue
+        say(f"removing outdated VM image file {entry.name}")
+        if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
