@@ -143,11 +143,13 @@ def cmd_up(args):
     key = ssh_key(lab)
     vms = lab_vms(lab)
     running = [vm.name for vm in vms if vm.pid()]
-    if running and len(running) == len(vms) and all(vm.reachable(key) for vm in vms):
+    image_dir = labimage.image_dir(manifest["digest"])
+    if running and all(vm.boots(image_dir, manifest) and vm.reachable(key) for vm in vms):
         say(f"lab already up: {', '.join(running)}")
         return
     if running:
-        say(f"some lab VMs are running ({', '.join(running)}): restarting the whole lab")
+        say(f"lab VMs {', '.join(running)} run, but not all of them answer, or they boot "
+            "another kernel or an outdated image: restarting the whole lab")
         cmd_down(args)
     (lab.state_dir / "logs").mkdir(parents=True, exist_ok=True)
     start_switch(lab, vms)

@@ -54,3 +54,8 @@ def test_accel_choice(monkeypatch):
     monkeypatch.setenv("LAB_ACCEL", "fast")
     with pytest.raises(LabError, match="LAB_ACCEL must be"):
         labvm.choose_accel()
+
+
+def test_a_stopped_vm_boots_nothing(lab, tmp_path):
+    vm = labvm.Vm(lab.vms[0], lab, str(tmp_path))
+    assert vm.boots(Path("/images/x"), MANIFEST) is False
