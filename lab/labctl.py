@@ -186,13 +186,16 @@ def cmd_down(args):
 def cmd_status(args):
     lab = labspec.load(args.inventory, args.kernel)
     key = lab.state_dir / "id_ed25519"
+    manifest = labimage.load_manifest()
+    image_dir = labimage.image_dir()
     down = 0
     for vm in lab_vms(lab):
         pid = vm.pid()
         answers = bool(pid) and key.exists() and vm.reachable(key)
         down += not answers
         state = "answers on SSH" if answers else ("running, no SSH" if pid else "stopped")
-        print(f"{vm.name:<14} 127.0.0.1:{vm.spec.ssh_port:<6} kernel {vm.spec.kernel:<5} {state}")
+        kernel = (vm.running_kernel(image_dir, manifest) if pid and manifest else None) or "-"
+        print(f"{vm.name:<14} 127.0.0.1:{vm.spec.ssh_port:<6} kernel {kernel:<5} {state}")
     return 1 if down else 0
 
 

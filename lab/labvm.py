@@ -86,17 +86,21 @@ class Vm:
             return None
         return pid if process_alive(pid, self.name) else None
 
+    def running_kernel(self, image_dir, manifest):
+        """The lab kernel the running QEMU boots from this image, or None."""
+        pid = self.pid()
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if pid else []
+        except OSError:
+            return None
+        for name, kernel in manifest["kernels"].items():
+            if str(image_dir / kernel["kernel"]).encode() in cmdline:
+                return name
+        return None
+
     def boots(self, image_dir, manifest):
         """True if the running QEMU boots this VM's kernel from the given image."""
-        pid = self.pid()
-        kernel = manifest["kernels"].get(self.spec.kernel)
-        if pid is None or kernel is None:
-            return False
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return str(image_dir / kernel["kernel"]).encode() in cmdline
+        return self.running_kernel(image_dir, manifest) == self.spec.kernel
 
     def machine_id(self):
         return hashlib.md5(f"{self.state}:{self.name}".encode()).hexdigest()
