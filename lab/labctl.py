@@ -67,14 +67,16 @@ def start_switch(lab, vms):
     if switch_pid(lab):
         return
     specs = [f"fabric{n}:{','.join(vm.name for vm in vms)}" for n in range(lab.fabrics)]
-    log = open(lab.state_dir / "logs" / "switch.log", "ab")
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("labswitch.py")), str(socket_dir(lab)), *specs],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log = lab.state_dir / "logs" / "switch.log"
+    with open(log, "ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("labswitch.py")), str(socket_dir(lab)),
+             *specs],
+            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     switch_pidfile(lab).write_text(str(process.pid))
     time.sleep(0.3)
     if process.poll() is not None:
-        raise LabError(f"the storage fabric switch failed:\n{tail(log.name)}")
+        raise LabError(f"the storage fabric switch failed:\n{tail(log)}")
 
 
 def stop_switch(lab):
