@@ -37,12 +37,17 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(VENV)/.installed: requirements/requirements.txt
-	@echo "[venv] creating $(VENV) from requirements/requirements.txt"
-	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	@$(VPY) -m pip install -q --upgrade pip
-	@$(VPY) -m pip install -q -r requirements/requirements.txt
+# $(1): virtualenv directory, $(2): its pinned requirements file
+define make_venv
+	@echo "[venv] creating $(1) from $(2)"
+	@test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	@$(1)/bin/python -m pip install -q --upgrade pip
+	@$(1)/bin/python -m pip install -q -r $(2)
 	@touch $@
+endef
+
+$(VENV)/.installed: requirements/requirements.txt
+	$(call make_venv,$(VENV),$<)
 
 venv: $(VENV)/.installed
 
@@ -95,10 +100,7 @@ sanity: deps venv
 	$(call run_sanity,$(VENV))
 
 $(COMPAT_VENV)/.installed: requirements/compat.txt
-	@echo "[venv] creating $(COMPAT_VENV) from requirements/compat.txt"
-	@test -x $(COMPAT_VENV)/bin/python || $(PYTHON) -m venv $(COMPAT_VENV)
-	@$(COMPAT_VENV)/bin/python -m pip install -q -r requirements/compat.txt
-	@touch $@
+	$(call make_venv,$(COMPAT_VENV),$<)
 
 # The oldest ansible-core meta/runtime.yml admits: sanity and unit tests.
 compat: deps $(COMPAT_VENV)/.installed collection

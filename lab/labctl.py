@@ -21,7 +21,7 @@ from pathlib import Path
 import labimage
 import labspec
 from labcommon import Heartbeat, LabError, say, tail
-from labvm import Vm, choose_accel, process_alive, ssh_base
+from labvm import Vm, choose_accel, read_pid, ssh_base
 
 BOOT_TIMEOUT = int(os.environ.get("LAB_BOOT_TIMEOUT", "420"))
 SHUTDOWN_TIMEOUT = 45
@@ -56,11 +56,7 @@ def switch_pidfile(lab):
 
 
 def switch_pid(lab):
-    try:
-        pid = int(switch_pidfile(lab).read_text())
-    except (OSError, ValueError):
-        return None
-    return pid if process_alive(pid, "labswitch") else None
+    return read_pid(switch_pidfile(lab), "labswitch")
 
 
 def start_switch(lab, vms):
@@ -188,8 +184,9 @@ def cmd_down(args):
 def cmd_status(args):
     lab = labspec.load(args.inventory, args.kernel)
     key = lab.state_dir / "id_ed25519"
-    manifest = labimage.load_manifest()
-    image_dir = labimage.image_dir()
+    digest = labimage.recipe_digest()
+    manifest = labimage.load_manifest(digest)
+    image_dir = labimage.image_dir(digest)
     down = 0
     for vm in lab_vms(lab):
         pid = vm.pid()

@@ -62,6 +62,15 @@ def process_alive(pid, marker):
     return state != "Z" and marker.encode() in cmdline
 
 
+def read_pid(pidfile, marker):
+    """The pid in pidfile if that process is alive and is ours, else None."""
+    try:
+        pid = int(Path(pidfile).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if process_alive(pid, marker) else None
+
+
 class Vm:
     def __init__(self, spec, lab, socket_dir):
         self.spec = spec
@@ -80,17 +89,15 @@ class Vm:
 
     # -- state ---------------------------------------------------------------
     def pid(self):
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if process_alive(pid, self.name) else None
+        return read_pid(self.pidfile, self.name)
 
     def running_kernel(self, image_dir, manifest):
         """The lab kernel the running QEMU boots from this image, or None."""
         pid = self.pid()
+        if pid is None:
+            return None
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if pid else []
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             return None
         for name, kernel in manifest["kernels"].items():
