@@ -70,6 +70,13 @@ class HostFS:
         except OSError:
             return False
 
+    def stat(self, path):
+        """os.stat() of a host path (following links), or None when it does not exist."""
+        try:
+            return os.stat(self.path(path))
+        except OSError:
+            return None
+
     def list_dir(self, path):
         """Sorted entries of a directory; an absent directory has none."""
         try:
@@ -106,18 +113,24 @@ class HostFS:
         return target
 
     # -- changes -------------------------------------------------------------
-    def write(self, path, value):
-        """Writes one kernel attribute in a single write(), as configfs and sysfs require."""
+    def write(self, path, value, secret=False):
+        """Writes one kernel attribute in a single write(), as configfs and sysfs require.
+
+        A ``secret`` value never appears in the error message.
+        """
         data = value if isinstance(value, str) else str(value)
         try:
             with open(self.path(path), "w") as handle:
                 handle.write(data)
         except OSError as exc:
-            raise HostFSError("writing", path, exc, value=data)
+            raise HostFSError("writing", path, exc, value="(hidden)" if secret else data)
 
-    def make_dir(self, path):
+    def make_dir(self, path, mode=None):
+        """Creates one directory; ``mode`` (not reduced by the umask) for config directories."""
         try:
             os.mkdir(self.path(path))
+            if mode is not None:
+                os.chmod(self.path(path), mode)
         except OSError as exc:
             raise HostFSError("creating", path, exc)
 

@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: nvmeof.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reconciles one declared nvmet subsystem: read -> guard -> plan -> apply (or roll back).
+
+Used by the nvmet_subsystem module and by the boot-time restore. The spec
+is in normal form (nvmet_spec.normalize, or a saved copy of it).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+
+from ansible_collections.nvmeof.fleet.plugins.module_utils import nvmet_guards as guards
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import (
+    NVMET, read_world, subsystem_view)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_plan import (
+    ApplyError, apply, desired_world, plan)
+
+
+class NvmetError(Exception):
+    """The subsystem could not be reconciled; str() says why and what state the target is in."""
+
+
+def _hint(op, error):
+    """What a bare errno from configfs most likely means, for the operation that got it."""
+    code = getattr(error, "errno", None)
+    name = op.path.rsplit("/", 1)[-1]
+    if name in ("attr_serial", "attr_model") and code == errno.EINVAL:
+        return ("the kernel fixes serial and model once a host has identified the subsystem; "
+                "remove the subsystem (state=absent) and declare it again to change them")
+    if name == "enable":
+        return ("the kernel could not open the backing device: is it in exclusive use "
+                "(mounted, an LVM PV, an md member) or gone?")
+    if "/subsystems/" in op.path and op.kind == "link":
+        if code == errno.EADDRNOTAVAIL:
+            return "the listener address is not configured on this host"
+        if code == errno.EADDRINUSE:
+            return "another port or program already listens on this address and service id"
+    if code in (errno.ENOENT, errno.EACCES) and op.kind == "write" and name.startswith("dhchap_"):
+        return "this kernel has no NVMe target authentication (CONFIG_NVME_TARGET_AUTH)"
+    if code == errno.ENOENT and op.kind == "write":
+        return "this kernel has no such attribute (an older kernel or a missing kernel option)"
+    return None
+
+
+def resolved_spec(spec, ports):
+    """The spec with each listener's port id filled in: what is saved for the restore."""
+    saved = dict(spec)
+    if spec["state"] == "present":
+        saved["listeners"] = [dict(listener, port_id=ports[index])
+                              for index, listener in enumerate(spec["listeners"])]
+    return saved
+
+
+def _apply_or_roll_back(fs, ops, before):
+    try:
+        apply(fs, ops)
+    except ApplyError as failure:
+        hint = _hint(failure.op, failure.error)
+        message = "%s (step %d of %d)%s" % (failure.error, failure.done + 1, len(ops),
+                                            ": " + hint if hint else "")
+        try:
+            apply(fs, plan(read_world(fs), before))
+        except ApplyError as second:
+            raise NvmetError("%s. Rolling back failed too (%s): the target is partly changed; "
+                             "run again once the cause is fixed" % (message, second.error))
+        raise NvmetError("%s. The target was returned to its state before this run." % message)
+
+
+def reconcile(fs, runner, spec, check_mode=False, allow_disruptive=False):
+    """Makes the kernel match ``spec``; returns changed, before, after, actions, spec (resolved)."""
+    nqn = spec["nqn"]
+    if not fs.is_dir(NVMET):
+        if spec["state"] == "absent":
+            view = subsystem_view({"subsystems": {}, "ports": {}, "hosts": {}}, nqn)
+            return {"changed": False, "before": view, "after": view, "actions": [], "spec": spec}
+        raise NvmetError("%s does not exist: load the nvmet and nvmet-tcp kernel modules "
+                         "(role nvmeof.fleet.target does)" % NVMET)
+    current = read_world(fs)
+    desired, ports = desired_world(current, spec)
+    if spec["state"] == "present":
+        guards.check_devices(fs, spec, desired)
+        guards.check_auth(fs, spec)
+        guards.check_port_addresses(desired)
+        guards.check_addresses(runner, spec)
+    if not allow_disruptive:
+        guards.check_disruptions(current, desired, nqn, guards.live_ports(fs, current))
+    ops = plan(current, desired)
+    result = {
+        "changed": bool(ops),
+        "before": subsystem_view(current, nqn),
+        "after": subsystem_view(desired, nqn),
+        "actions": [op.describe() for op in ops],
+        "spec": resolved_spec(spec, ports),
+    }
+    if ops and not check_mode:
+        _apply_or_roll_back(fs, ops, current)
+        result["after"] = subsystem_view(read_world(fs), nqn)
+    return result
