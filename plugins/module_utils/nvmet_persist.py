@@ -92,7 +92,7 @@ def _waiting_for(fs, runner, specs):
     return sorted(set(missing))
 
 
-def restore(fs, runner, specs, wait_timeout, log=print, sleep=time.sleep):
+def restore(fs, runner, specs, wait_timeout, log, sleep=time.sleep):
     """Reconciles every saved subsystem; returns the number that failed."""
     if specs and not fs.is_dir(NVMET):
         runner.run(["modprobe", "-a", "nvmet", "nvmet-tcp"])
@@ -115,7 +115,9 @@ def restore(fs, runner, specs, wait_timeout, log=print, sleep=time.sleep):
     return failed
 
 
-def main(argv=None):
+def main(argv=None, out=None):
+    """The restore command (nvmeof-nvmet-restore); returns its exit status."""
+    out = out or sys.stdout
     parser = argparse.ArgumentParser(
         prog="nvmeof-nvmet-restore",
         description="Restore the nvmet subsystems saved by nvmeof.fleet.nvmet_subsystem.")
@@ -124,12 +126,12 @@ def main(argv=None):
                         help="seconds to wait for backing devices and listener addresses")
     args = parser.parse_args(argv)
     fs = HostFS("/")
+
+    def log(line):
+        out.write(line + "\n")
+        out.flush()
+
     specs = load_all(fs, args.config_dir)
-    failed = restore(fs, CommandRunner(), specs, args.wait_timeout,
-                     log=lambda line: print(line, flush=True))
-    print("%d of %d saved subsystems restored" % (len(specs) - failed, len(specs)), flush=True)
+    failed = restore(fs, CommandRunner(), specs, args.wait_timeout, log)
+    log("%d of %d saved subsystems restored" % (len(specs) - failed, len(specs)))
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -287,4 +287,3 @@ def apply(fs, ops):
                 fs.unlink(op.path)
         except Exception as error:  # HostFSError, or anything a fake tree raises
             raise ApplyError(op, error, done)
-

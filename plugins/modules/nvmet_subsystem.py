@@ -31,7 +31,7 @@ description:
     installed by role C(nvmeof.fleet.target) brings it back at boot.
   - Needs the C(nvmet) and C(nvmet-tcp) kernel modules loaded (role nvmeof.fleet.target loads them).
 author:
-  - nvmeof.fleet contributors
+  - nvmeof.fleet contributors (@nvmeof-fleet)
 requirements:
   - Python library netaddr on the target host (Debian package C(python3-netaddr))
   - the C(ip) command (iproute2)
