@@ -73,10 +73,9 @@ def _apply_or_roll_back(fs, ops, before):
 def reconcile(fs, runner, spec, check_mode=False, allow_disruptive=False):
     """Makes the kernel match ``spec``; returns changed, before, after, actions, spec (resolved)."""
     nqn = spec["nqn"]
-    if not fs.is_dir(NVMET):
-        if spec["state"] == "absent":
-            view = subsystem_view({"subsystems": {}, "ports": {}, "hosts": {}}, nqn)
-            return {"changed": False, "before": view, "after": view, "actions": [], "spec": spec}
+    # Without nvmet loaded there is nothing to remove, and in check mode the plan
+    # from an empty target is what a real run would do once the modules are loaded.
+    if not fs.is_dir(NVMET) and spec["state"] == "present" and not check_mode:
         raise NvmetError("%s does not exist: load the nvmet and nvmet-tcp kernel modules "
                          "(role nvmeof.fleet.target does)" % NVMET)
     current = read_world(fs)

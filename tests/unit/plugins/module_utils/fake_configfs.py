@@ -175,7 +175,7 @@ def _uuid(value):
 def _nguid(value):
     """nvmet_ns_device_nguid_store(): 16 hex pairs, each optionally followed by '-' or ':'."""
     digits, pos = [], 0
-    for _ in range(16):
+    for _pair_index in range(16):
         pair = value[pos:pos + 2]
         if len(pair) < 2 or not re.match(r"[0-9a-fA-F]{2}\Z", pair):
             raise _Refused(errno.EINVAL)

@@ -298,4 +298,7 @@ def test_nvmet_not_loaded(nvmet_configfs_factory):
     with pytest.raises(NvmetError) as raised:
         reconcile(fs, FakeIp(), declared())
     assert "load the nvmet and nvmet-tcp kernel modules" in str(raised.value)
+    put_file(fs, "/srv/db-1.img")
+    would = reconcile(fs, FakeIp(), declared(), check_mode=True)
+    assert would["changed"] and would["after"]["state"] == "present"
     assert not reconcile(fs, FakeIp(), normalize({"nqn": DB, "state": "absent"}))["changed"]
