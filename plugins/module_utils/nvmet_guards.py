@@ -43,6 +43,9 @@ def _lio_exports(fs):
     exports = {}
     for hba in fs.list_dir(LIO_CORE):
         for name in fs.list_dir("%s/%s" % (LIO_CORE, hba)):
+            # next to the backstore directories an HBA has attributes (hba_info, hba_mode)
+            if not fs.is_dir("%s/%s/%s" % (LIO_CORE, hba, name)):
+                continue
             udev_path = fs.read("%s/%s/%s/udev_path" % (LIO_CORE, hba, name))
             identity = device_identity(fs, udev_path) if udev_path else None
             if identity:

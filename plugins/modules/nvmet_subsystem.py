@@ -173,6 +173,8 @@ options:
         description:
           - ANA group states on this port, shared by every subsystem on the port. Groups not listed are
             left as they are.
+          - The saved copy for the restore at boot holds the groups declared here, so declare every group
+            a port needs in at least one subsystem that uses the port.
         type: list
         elements: dict
         default: []

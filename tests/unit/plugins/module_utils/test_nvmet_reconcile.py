@@ -202,6 +202,7 @@ def test_guard_device_declared_twice_in_one_subsystem(fs):
 
 def test_guard_device_exported_by_lio(fs):
     put_file(fs, "/sys/kernel/config/target/core/iblock_0/disk1/udev_path", "/srv/db-1.img\n")
+    put_file(fs, "/sys/kernel/config/target/core/iblock_0/hba_info", "HBA Index: 1 plugin: iblock\n")
     refused(fs, declared(), "already exported by the LIO target (iSCSI) as backstore core/iblock_0/disk1")
 
 
