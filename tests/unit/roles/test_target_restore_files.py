@@ -45,3 +45,23 @@ def test_installed_files_are_the_import_closure_of_the_restore_program():
     with open(os.path.join(ROOT, "roles", "target", "vars", "main.yml")) as handle:
         installed = yaml.safe_load(handle)["__target_restore_module_utils"]
     assert sorted(installed) == sorted(import_closure("nvmet_persist.py"))
+
+
+def _shape(options, role=False):
+    """{option: (type, elements, choices, required, no_log, suboptions)} of an argument spec."""
+    shape = {}
+    for name, spec in (options or {}).items():
+        shape[name] = (spec.get("type", "str"), spec.get("elements"),
+                       sorted(spec.get("choices") or []), bool(spec.get("required")),
+                       bool(spec.get("no_log")), _shape(spec.get("options"), role))
+    return shape
+
+
+def test_role_subsystem_options_mirror_the_module():
+    from ansible_collections.nvmeof.fleet.plugins.modules.nvmet_subsystem import ARGUMENT_SPEC
+
+    with open(os.path.join(ROOT, "roles", "target", "meta", "argument_specs.yml")) as handle:
+        role = yaml.safe_load(handle)["argument_specs"]["main"]["options"]["target_subsystems"]["options"]
+    module = dict((name, spec) for name, spec in ARGUMENT_SPEC.items()
+                  if name not in ("persist", "config_dir"))  # role-wide: target_persist, target_config_dir
+    assert _shape(role) == _shape(module)
