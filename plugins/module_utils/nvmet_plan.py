@@ -10,7 +10,7 @@ uses them. ``plan`` turns the difference of two worlds into configfs
 operations in an order the kernel accepts; everything that does not differ is
 left alone, so hosts that keep their access keep their connections.
 ``apply`` runs them; when one fails, the caller plans back to the world read
-before and applies that (see reconcile in nvmet_guards' caller, nvmet_reconcile).
+before and applies that (nvmet_reconcile).
 """
 
 from __future__ import absolute_import, division, print_function
