@@ -40,7 +40,7 @@ _NQN = re.compile(r"^nqn\.[0-9]{4}-(0[1-9]|1[0-2])"
                   r":[A-Za-z0-9._:+-]+$")
 _UUID_NQN = re.compile(r"^nqn\.2014-08\.org\.nvmexpress:uuid:"
                        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_DHCHAP_KEY = re.compile(r"^DHHC-1:0[0-3]:[A-Za-z0-9+/]+={0,2}:$")
+DHCHAP_SECRET = re.compile(r"^DHHC-1:0[0-3]:[A-Za-z0-9+/]+={0,2}:$")
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 # Derived ids are uuid5 names under this namespace: stable across runs and hosts.
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "nvmeof-fleet.invalid")
@@ -111,7 +111,8 @@ def derived_uuid(nqn, nsid, kind="uuid"):
     return str(uuid.uuid5(ID_NAMESPACE, "%s/%s/namespace/%d" % (kind, nqn, nsid)))
 
 
-def _address(option, value):
+def ip_address(option, value):
+    """A plain IPv4 or IPv6 address in canonical form, and its family (ipv4 or ipv6)."""
     if netaddr is None:
         raise SpecError("the Python library netaddr is required to validate %s" % option)
     text = str(value).strip()
@@ -139,7 +140,7 @@ def _normal_host(index, host):
     normal = {"nqn": validate_nqn(option + ".nqn", host.get("nqn"))}
     for name in ("dhchap_key", "dhchap_ctrl_key"):
         secret = host.get(name)
-        if secret is not None and not _DHCHAP_KEY.match(secret):
+        if secret is not None and not DHCHAP_SECRET.match(secret):
             # The value is a secret: name the option and host, never the value.
             raise SpecError("%s.%s of host %s is not a DH-HMAC-CHAP secret in the "
                             "'DHHC-1:0N:<base64>:' form (see nvme gen-dhchap-key)"
@@ -181,7 +182,7 @@ def _normal_listener(index, listener):
     transport = listener.get("transport") or "tcp"
     if transport != "tcp":
         _fail(option + ".transport", transport, "is not supported (tcp)")
-    address, family = _address(option + ".address", listener.get("address"))
+    address, family = ip_address(option + ".address", listener.get("address"))
     port_id = listener.get("port_id")
     inline = listener.get("inline_data_size")
     groups = []
