@@ -17,6 +17,7 @@ import stat
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import (
     HOST_ATTRS, HOSTS, LIO_CORE, NAMESPACE_FIXED_ATTRS, port_view)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_plan import port_edited
 
 TCP_ESTABLISHED = "01"
 WILDCARDS = ("0.0.0.0", "::")
@@ -219,8 +220,7 @@ def disruptions(current, desired, nqn, busy):
             found += ["removing listener port %d" % port_id for port_id in sorted(live_links)
                       if nqn not in desired["ports"].get(port_id, {}).get("subsystems", [])]
     for port_id in sorted(busy):
-        if port_id in desired["ports"] and current["ports"][port_id]["attrs"] != \
-                dict(current["ports"][port_id]["attrs"], **desired["ports"][port_id]["attrs"]):
+        if port_edited(current, desired, port_id):
             found.append("changing port %d, which unlinks every subsystem on it (%d connections)"
                          % (port_id, busy[port_id]))
     if found and where:

@@ -168,7 +168,8 @@ def _writes(directory, current, desired, names, secret_names=()):
     return ops
 
 
-def _port_edited(current, desired, port_id):
+def port_edited(current, desired, port_id):
+    """Whether an existing port's attributes change: it must then be unlinked, written, relinked."""
     return (port_id in current["ports"] and port_id in desired["ports"]
             and bool(_writes("", current["ports"][port_id]["attrs"],
                              desired["ports"][port_id]["attrs"], PORT_ATTRS)))
@@ -177,7 +178,7 @@ def _port_edited(current, desired, port_id):
 def _removals(current, desired):
     ops = []
     for port_id, port in sorted(current["ports"].items()):
-        keep = set() if (port_id not in desired["ports"] or _port_edited(current, desired, port_id)) \
+        keep = set() if (port_id not in desired["ports"] or port_edited(current, desired, port_id)) \
             else set(desired["ports"][port_id]["subsystems"])
         ops += [Op("unlink", "%s/subsystems/%s" % (port_path(port_id), nqn))
                 for nqn in port["subsystems"] if nqn not in keep]
@@ -256,7 +257,7 @@ def _additions(current, desired):
                 ops.append(Op("mkdir", "%s/ana_groups/%d" % (directory, group)))
             if groups.get(group) != state:
                 ops.append(Op("write", "%s/ana_groups/%d/ana_state" % (directory, group), state))
-        kept = set() if (existing is None or _port_edited(current, desired, port_id)) \
+        kept = set() if (existing is None or port_edited(current, desired, port_id)) \
             else set(existing["subsystems"])
         ops += [Op("link", "%s/subsystems/%s" % (directory, nqn), subsystem_path(nqn))
                 for nqn in port["subsystems"] if nqn not in kept]
