@@ -50,12 +50,25 @@ def serves(controller, nqn, path):
     return True
 
 
+def shown_ctrl_loss_tmo(ctrl_loss_tmo, reconnect_delay):
+    """What sysfs shows for a ctrl_loss_tmo: the kernel keeps a number of reconnects
+    (rounded up) and shows them times the delay, so 25 s at 10 s per attempt shows 30."""
+    if ctrl_loss_tmo < 0:
+        return -1
+    return -(-ctrl_loss_tmo // reconnect_delay) * reconnect_delay
+
+
 def option_differences(controller, options):
     """{option: (live, declared)} for the declared options the controller shows otherwise."""
     live = controller.get("options") or {}
+    expected = dict(options)
+    if "ctrl_loss_tmo" in options:
+        delay = options.get("reconnect_delay") or live.get("reconnect_delay")
+        if delay:
+            expected["ctrl_loss_tmo"] = shown_ctrl_loss_tmo(options["ctrl_loss_tmo"], delay)
     differences = {}
     for name, attribute in sorted(COMPARED_OPTIONS.items()):
-        if name in options and attribute in live and live[attribute] != options[name]:
+        if name in options and attribute in live and live[attribute] != expected[name]:
             differences[name] = (live[attribute], options[name])
     if "dhchap_secret" in options and controller.get("dhchap_secret_set") is False:
         differences["dhchap_secret"] = ("not set", "set")

@@ -5,18 +5,17 @@
 
 The normal form of a connection is the subsystem NQN, its paths (transport,
 address, service id, optional host interface or host address) and the
-connection options. From it come the option string written to
+connection options. From it comes the option string written to
 /dev/nvme-fabrics for one path (the kernel's own interface: no nvme-cli
-version differences) and the entries of nvme-cli's /etc/nvme/config.json
-that bring the paths back at boot. Errors name the option and the value;
-secrets are named, never quoted.
+version differences); what brings the paths back at boot is rendered by
+nvme_connect_persist. Errors name the option and the value; secrets are
+named, never quoted.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import re
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import (
@@ -51,8 +50,8 @@ def _service_id(option, value):
     return value
 
 
-def _normal_path(index, path, default_service_id):
-    option = "paths[%d]" % index
+def normalize_endpoint(option, path, default_service_id=DEFAULT_SERVICE_ID):
+    """One path or discovery endpoint in normal form; errors name ``option``."""
     transport = path.get("transport") or "tcp"
     if transport != "tcp":
         _fail(option + ".transport", transport, "is not supported (tcp)")
@@ -104,7 +103,7 @@ def normalize_options(params):
 def normalize(params):
     """The normal form of one connection: NQN, state, paths and options."""
     nqn = validate_nqn("nqn", params.get("nqn"))
-    paths = [_normal_path(index, path, DEFAULT_SERVICE_ID)
+    paths = [normalize_endpoint("paths[%d]" % index, path)
              for index, path in enumerate(params.get("paths") or [])]
     if not paths:
         raise SpecError("paths: at least one path (address, service_id) is needed for %s" % nqn)
@@ -132,29 +131,3 @@ def connect_string(nqn, path, options, hostnqn, hostid):
     fields += [("hostnqn", hostnqn), ("hostid", hostid)]
     fields += sorted(options.items())
     return ",".join("%s=%s" % (name, value) for name, value in fields)
-
-
-def config_json_port(path, options):
-    """One port of nvme-cli's /etc/nvme/config.json (libnvme's JSON configuration)."""
-    port = {"transport": path["transport"], "traddr": path["address"],
-            "trsvcid": str(path["service_id"])}
-    if path.get("host_traddr"):
-        port["host_traddr"] = path["host_traddr"]
-    if path.get("host_iface"):
-        port["host_iface"] = path["host_iface"]
-    port.update((name, value) for name, value in options.items() if name in OPTION_RANGES)
-    if options.get("dhchap_secret"):
-        port["dhchap_key"] = options["dhchap_secret"]
-    if options.get("dhchap_ctrl_secret"):
-        port["dhchap_ctrl_key"] = options["dhchap_ctrl_secret"]
-    return port
-
-
-def render_config_json(hostnqn, hostid, connections):
-    """The whole config.json for this host's declared connections, stable byte for byte."""
-    subsystems = [{"nqn": connection["nqn"],
-                   "ports": [config_json_port(path, connection["options"])
-                             for path in connection["paths"]]}
-                  for connection in sorted(connections, key=lambda item: item["nqn"])]
-    document = [{"hostnqn": hostnqn, "hostid": hostid, "subsystems": subsystems}]
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"

@@ -6,12 +6,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
 import pytest
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_spec import (
-    SpecError, connect_string, normalize, path_key, render_config_json)
+    SpecError, connect_string, normalize, path_key)
 
 NQN = "nqn.2026-11.invalid.example:db"
 HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:7d1e6b8e-0b5a-4e9c-9a43-4c1f0e2a7b10"
@@ -39,21 +37,6 @@ def test_connect_string_is_what_the_kernel_reads():
     assert connect_string(NQN, spec["paths"][1], spec["options"], HOSTNQN, HOSTID) == (
         "nqn=%s,transport=tcp,traddr=10.90.2.11,trsvcid=4420,host_iface=eth2,hostnqn=%s,hostid=%s,"
         "ctrl_loss_tmo=-1,nr_io_queues=4" % (NQN, HOSTNQN, HOSTID))
-
-
-def test_config_json_lists_every_path_with_its_options_and_is_stable():
-    first = normalize(declared(ctrl_loss_tmo=-1, dhchap_secret=SECRET))
-    second = normalize({"nqn": "nqn.2026-11.invalid.example:logs", "paths": [{"address": "fd90:1::11"}]})
-    text = render_config_json(HOSTNQN, HOSTID, [second, first])
-    assert text == render_config_json(HOSTNQN, HOSTID, [first, second])
-    document = json.loads(text)
-    assert [host["hostnqn"] for host in document] == [HOSTNQN]
-    subsystems = document[0]["subsystems"]
-    assert [subsystem["nqn"] for subsystem in subsystems] == [NQN, "nqn.2026-11.invalid.example:logs"]
-    assert subsystems[0]["ports"] == [
-        {"transport": "tcp", "traddr": "10.90.1.11", "trsvcid": "4420", "ctrl_loss_tmo": -1, "dhchap_key": SECRET},
-        {"transport": "tcp", "traddr": "10.90.2.11", "trsvcid": "4420", "host_iface": "eth2",
-         "ctrl_loss_tmo": -1, "dhchap_key": SECRET}]
 
 
 BAD = [
