@@ -150,8 +150,8 @@ class _Run:
         return name
 
     def disconnect(self, connection, path, controller):
-        self.actions.append("disconnect %s on %s (%s)" % (connection["nqn"], label(path),
-                                                         controller["name"]))
+        self.actions.append("disconnect %s on %s (%s)"
+                            % (connection["nqn"], label(path), controller["name"]))
         if not self.check_mode:
             self.fabrics.disconnect(controller["name"])
             self.irreversible.append("%s disconnected" % controller["name"])

@@ -326,4 +326,3 @@ def parse_options(options):
         key, sep, value = item.partition("=")
         parsed[key] = value if sep else True
     return parsed
-
