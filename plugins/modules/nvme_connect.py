@@ -215,11 +215,11 @@ paths:
     transport: {description: Transport., type: str, returned: always}
     address: {description: Target address., type: str, returned: always}
     service_id: {description: Target port., type: int, returned: always}
-    host_iface: {description: Host interface of the path, if declared., type: str, returned: always}
-    host_traddr: {description: Host address of the path, if declared., type: str, returned: always}
+    host_iface: {description: "Host interface of the path, if declared.", type: str, returned: always}
+    host_traddr: {description: "Host address of the path, if declared.", type: str, returned: always}
     action: {description: What was done to the path (see above)., type: str, returned: always}
     controller: {description: The kernel's controller of the path., type: str, returned: always}
-    state: {description: The controller's state after the call (C(live), C(connecting), ...)., type: str, returned: always}
+    state: {description: "The controller's state after the call: C(live), C(connecting), C(resetting) or C(deleting).", type: str, returned: always}
     differences:
       description: For C(differs), C(updated) and C(replaced), each differing option with its C(live) and C(declared) value.
       type: dict
