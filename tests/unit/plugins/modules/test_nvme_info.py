@@ -63,10 +63,11 @@ def host(tmp_path, monkeypatch):
     return tmp_path
 
 
-def run_module(capsys, args):
+def run_module(capsys, args, main=None):
+    """Runs a module's main() with ``args``; its JSON result with the exit code as ``rc``."""
     with module_args(args):
         with pytest.raises(SystemExit) as info:
-            nvme_info.main()
+            (main or nvme_info.main)()
     result = json.loads(capsys.readouterr().out)
     result["rc"] = info.value.code
     return result
