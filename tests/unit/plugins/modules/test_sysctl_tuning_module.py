@@ -17,7 +17,7 @@ from ansible.module_utils import basic
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.modules import sysctl_tuning
 
-from test_nvme_info import module_args, write  # same directory, on sys.path
+from test_nvme_info import write  # same directory, on sys.path
 from test_nvme_info import run_module as run_nvme_info_style
 
 DROP_IN = "/etc/sysctl.d/90-nvmeof-fleet-network.conf"
