@@ -44,7 +44,7 @@ def check_interfaces(fs, interfaces):
     missing = [name for name in names if not fs.exists("%s/%s" % (SYS_CLASS_NET, name))]
     if missing:
         raise QdiscError("network interfaces not found (no %s/<name>): %s; nothing was changed"
-                          % (SYS_CLASS_NET, ", ".join(missing)))
+                         % (SYS_CLASS_NET, ", ".join(missing)))
     return names
 
 
@@ -157,5 +157,5 @@ def plan_qdiscs(fs, runner, interfaces, default, why_not):
         return []
     if default is None:
         raise QdiscError("reapply_qdisc_interfaces is pointless here: %s. It hands qdiscs back to the kernel "
-                          "so that they follow a new net.core.default_qdisc" % why_not)
+                         "so that they follow a new net.core.default_qdisc" % why_not)
     return [plan_qdisc(runner, interface, default) for interface in check_interfaces(fs, interfaces)]
