@@ -26,10 +26,11 @@ positional: _input, host
 options:
   _input:
     description:
-      - One row per host, a dictionary with C(name), C(role) (V(target), V(initiator) or V(both)), C(storage) (the
-        storage interfaces as role C(nvmeof.fleet.network_tuning) reports them in C(network_tuning_storage):
-        C(interface), C(mtu), C(addresses) as V(address/prefix)) and, for targets, C(listeners) (C(address) and
-        C(port)). A host whose storage is unknown (not in the play) has an empty C(storage).
+      - One row per host, a dictionary with C(name), C(role) (V(target), V(initiator) or V(both)), C(storage) and,
+        for targets, C(listeners) (C(address) and C(port)).
+      - C(storage) lists the storage interfaces as role C(nvmeof.fleet.network_tuning) reports them in the fact
+        C(network_tuning_storage), each with C(interface), C(mtu) and C(addresses) (V(address/prefix)). A host
+        whose storage is unknown (not in the play) has an empty C(storage).
     type: list
     elements: dict
     required: true
