@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import io
 import os
 import stat
 import tempfile
@@ -96,6 +97,16 @@ class HostFS:
             with open(self.path(path), "r") as handle:
                 return handle.read().rstrip("\n")
         except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return default
+            raise HostFSError("reading", path, exc)
+
+    def read_text(self, path, default=None):
+        """A config file's text exactly as it is on disk (UTF-8), or ``default`` when there is none."""
+        try:
+            with io.open(self.path(path), "r", encoding="utf-8", newline="") as handle:
+                return handle.read()
+        except (IOError, OSError) as exc:
             if exc.errno == errno.ENOENT:
                 return default
             raise HostFSError("reading", path, exc)

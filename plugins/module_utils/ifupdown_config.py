@@ -37,18 +37,11 @@ class IfupdownError(Exception):
 
 
 def read_exact(fs, path):
-    """The text of a file as it is on disk, or None when there is none.
-
-    HostFS.read drops the final newlines; the file's size says how many there were.
-    """
+    """The text of a file as it is on disk, or None when there is none."""
     try:
-        text = fs.read(path)
+        return fs.read_text(path)
     except UnicodeDecodeError as error:
         raise IfupdownError("%s is not UTF-8 text (%s); nothing was changed" % (path, error))
-    if text is None:
-        return None
-    missing = fs.stat(path).st_size - len(text.encode("utf-8"))
-    return text + "\n" * max(missing, 0)
 
 
 def _logical_lines(lines):

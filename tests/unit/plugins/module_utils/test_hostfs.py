@@ -31,6 +31,13 @@ def test_read_strips_newline_and_defaults_when_absent(fs):
     assert fs.read("/sys/kernel/config/nvmet/ports/1/missing", "") == ""
 
 
+def test_read_text_keeps_the_file_as_it_is(fs, tmp_path):
+    (tmp_path / "etc" / "network").mkdir(parents=True)
+    (tmp_path / "etc" / "network" / "interfaces").write_bytes(u"auto lo\r\n# caf\u00e9\n\n\n".encode("utf-8"))
+    assert fs.read_text("/etc/network/interfaces") == u"auto lo\r\n# caf\u00e9\n\n\n"
+    assert fs.read_text("/etc/network/absent", "none") == "none"
+
+
 def test_unreadable_attribute_raises_with_path(fs, tmp_path):
     target = "/sys/kernel/config/nvmet/ports/1"
     with pytest.raises(HostFSError) as info:
