@@ -36,14 +36,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
-import io
 import json
 import posixpath
 import re
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_spec import path_key
 
 SAVED_DIR = "/etc/nvmeof-fleet/nvme/connections"
@@ -262,14 +259,9 @@ def hide_secrets(text):
 # -- saving ------------------------------------------------------------------------
 
 def _read_text(fs, path):
-    """A config file exactly as it is (HostFS.read drops trailing newlines), or None when absent."""
+    """A config file exactly as it is, or None when absent."""
     try:
-        with io.open(fs.path(path), "r", encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except (IOError, OSError) as error:
-        if error.errno == errno.ENOENT:
-            return None
-        raise HostFSError("reading", path, error)
+        return fs.read_text(path)
     except UnicodeDecodeError:
         raise PersistError("%s is not UTF-8 text; not rewriting it" % path)
 

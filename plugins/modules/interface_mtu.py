@@ -136,10 +136,11 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError, CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.module_utils.ifupdown_config import IfupdownError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.interface_mtu import MtuError, apply
+from ansible_collections.nvmeof.fleet.plugins.module_utils.module_job import finish
 
 ARGUMENT_SPEC = dict(
     interfaces=dict(type="list", elements="dict", required=True, options=dict(
@@ -153,11 +154,8 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = apply(HostFS(), CommandRunner(module.run_command), module.params, check_mode=module.check_mode)
-    except (MtuError, IfupdownError, HostFSError, CommandError) as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    finish(module, lambda: apply(HostFS(), CommandRunner(module.run_command), module.params,
+                                 check_mode=module.check_mode), (MtuError, IfupdownError))
 
 
 if __name__ == "__main__":

@@ -276,8 +276,9 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError, CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.module_job import finish
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_multipath import (
     POLICY_NAMES, NvmeMultipathError, apply)
 
@@ -294,13 +295,8 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = apply(HostFS(), CommandRunner(module.run_command), module.params, check_mode=module.check_mode)
-    except (NvmeMultipathError, HostFSError, CommandError) as error:
-        module.fail_json(msg=str(error))
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(**result)
+    finish(module, lambda: apply(HostFS(), CommandRunner(module.run_command), module.params,
+                                 check_mode=module.check_mode), (NvmeMultipathError,))
 
 
 if __name__ == "__main__":
