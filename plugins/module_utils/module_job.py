@@ -17,9 +17,10 @@ def finish(module, job, errors=()):
     ``errors`` are the job's own refusals; with HostFSError and CommandError they
     become ``fail_json(msg=...)``, since their messages already say what happened.
     """
+    refusals = tuple(errors) + (HostFSError, CommandError)
     try:
         result = job()
-    except tuple(errors) + (HostFSError, CommandError) as error:
+    except refusals as error:
         module.fail_json(msg=str(error))
     for warning in result.pop("warnings", None) or []:
         module.warn(warning)
