@@ -92,3 +92,21 @@ def test_the_drop_in_resets_the_conditions_before_setting_its_own():
     assert lines[0] == "ConditionPathExists="
     assert all(line.startswith("ConditionPathExists=|/") for line in lines[1:])
     assert "ConditionPathExists=|/etc/nvme/discovery.conf" in lines
+
+
+def test_multipath_variables_mirror_nvme_multipath():
+    from ansible_collections.nvmeof.fleet.plugins.modules.nvme_multipath import ARGUMENT_SPEC
+    spec = _spec()
+    module_policies = sorted(ARGUMENT_SPEC["iopolicy"]["choices"])
+    # "" leaves the policies alone: the task omits iopolicy then.
+    assert sorted(spec["initiator_iopolicy"]["choices"]) == sorted([""] + module_policies)
+    assert _shape(spec["initiator_iopolicy_subsystems"]["options"]) == _shape(ARGUMENT_SPEC["subsystems"]["options"])
+    tasks = _load(ROLE, "tasks", "multipath.yml")
+    calls = [task["nvmeof.fleet.nvme_multipath"] for task in tasks if "nvmeof.fleet.nvme_multipath" in task]
+    assert len(calls) == 1
+    assert sorted(calls[0]) == sorted(name for name in ARGUMENT_SPEC if name != "state")
+
+
+def test_multipath_is_set_before_the_connections_are_made():
+    names = [task.get("ansible.builtin.import_tasks") for task in _load(ROLE, "tasks", "main.yml")]
+    assert names.index("multipath.yml") < names.index("connections.yml")
