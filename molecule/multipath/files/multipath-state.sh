@@ -17,9 +17,10 @@ for subsys in /sys/class/nvme-subsystem/nvme-subsys*; do
         traddr=$(sed -n 's/^traddr=\([^,]*\).*/\1/p' "$ctrl/address")
         for path in "$ctrl"/nvme*c*n*; do
             [ -e "$path/ana_state" ] || continue
-            set -- $(cat "$path/stat")
+            # Field 5 of a block device's stat: writes completed.
+            writes=$(awk '{print $5}' "$path/stat")
             printf 'path %s %s %s %s %s %s %s\n' "$nqn" "${ctrl##*/}" "$traddr" "$(cat "$ctrl/state")" \
-                "${path##*/}" "$(cat "$path/ana_state")" "$5"
+                "${path##*/}" "$(cat "$path/ana_state")" "$writes"
         done
     done
 done
