@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import labimage
+import labqemu
 import labspec
 from labcommon import Heartbeat, LabError, say, tail
 from labvm import Vm, choose_accel, read_pid, ssh_base
@@ -150,6 +151,9 @@ def cmd_up(args):
             "another kernel or an outdated image: restarting the whole lab")
         cmd_down(args)
     (lab.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    for vm in vms:
+        if vm.spec.memory_tier == "cxl" and vm.spec.qemu == labspec.DEFAULTS["lab_qemu"]:
+            vm.spec.qemu = str(labqemu.ensure_qemu10())
     start_switch(lab, vms)
     boot(vms, lab, manifest, key, choose_accel())
     say(f"lab up: {len(vms)} VM(s) from {lab.inventory}")

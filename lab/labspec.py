@@ -14,6 +14,10 @@ group) the lab reads:
   lab_machine             QEMU machine type (q35)
   lab_qemu                QEMU binary (qemu-system-x86_64)
   lab_qemu_args           extra QEMU arguments (a list)
+  lab_memory_tier         a slower memory tier besides RAM: "none", "cxl" (a volatile CXL
+                          Type 3 device; QEMU 10, see labqemu.py) or "nvdimm" (an emulated
+                          NVDIMM on its own CPU-less NUMA node)
+  lab_memory_tier_mb      its size (512)
 """
 
 import os
@@ -27,8 +31,9 @@ from labcommon import LabError
 DEFAULTS = {
     "lab_fabrics": 2, "lab_memory_mb": 1024, "lab_cpus": 1, "lab_kernel": "6.1",
     "lab_machine": "q35", "lab_qemu": "qemu-system-x86_64", "lab_qemu_args": [],
-    "lab_storage_addresses": [],
+    "lab_storage_addresses": [], "lab_memory_tier": "none", "lab_memory_tier_mb": 512,
 }
+MEMORY_TIERS = ("none", "cxl", "nvdimm")
 
 
 @dataclass
@@ -43,6 +48,8 @@ class VmSpec:
     qemu: str
     qemu_args: list
     storage: list = field(default_factory=list)  # per fabric: list of "addr/prefix"
+    memory_tier: str = "none"
+    memory_tier_mb: int = 512
 
 
 @dataclass
@@ -89,13 +96,17 @@ def load(inventory, kernel_override=None):
         if len(storage) > int(values["lab_fabrics"]):
             raise LabError(f"lab host {name}: {len(storage)} storage addresses for "
                            f"{values['lab_fabrics']} fabrics")
+        if values["lab_memory_tier"] not in MEMORY_TIERS:
+            raise LabError(f"lab host {name}: lab_memory_tier must be one of {', '.join(MEMORY_TIERS)}, "
+                           f"not {values['lab_memory_tier']!r}")
         fabrics.add(int(values["lab_fabrics"]))
         vms.append(VmSpec(
             name=name, index=index, ssh_port=int(raw["ansible_port"]),
             kernel=str(kernel_override or values["lab_kernel"]),
             memory_mb=int(values["lab_memory_mb"]), cpus=int(values["lab_cpus"]),
             machine=values["lab_machine"], qemu=values["lab_qemu"],
-            qemu_args=[str(a) for a in values["lab_qemu_args"]], storage=storage))
+            qemu_args=[str(a) for a in values["lab_qemu_args"]], storage=storage,
+            memory_tier=values["lab_memory_tier"], memory_tier_mb=int(values["lab_memory_tier_mb"])))
     if len(fabrics) != 1:
         raise LabError(f"lab hosts in {inventory} disagree on lab_fabrics: {sorted(fabrics)}")
     ports = [vm.ssh_port for vm in vms]

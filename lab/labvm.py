@@ -123,6 +123,39 @@ class Vm:
                 lines.append(f"storage=eth{fabric + 1} {' '.join(addresses)}")
         self.fwcfg.write_text("\n".join(lines) + "\n")
 
+    @property
+    def nvdimm_backing(self):
+        return self.state / f"{self.name}.nvdimm"
+
+    def memory_tier_args(self):
+        """The machine option, memory and devices of the slower memory tier (lab_memory_tier)."""
+        spec = self.spec
+        if spec.memory_tier == "cxl":
+            # A volatile CXL Type 3 device behind a CXL host bridge, in a 4 GiB fixed memory window.
+            return f"{spec.machine},cxl=on", ["-m", f"{spec.memory_mb}M,maxmem={spec.memory_mb + 4096}M,slots=2"], [
+                "-object", f"memory-backend-ram,id=cxlmem0,size={spec.memory_tier_mb}M",
+                "-device", "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1",
+                "-device", "cxl-rp,port=0,bus=cxl.1,id=cxl_rp0,chassis=0,slot=2",
+                "-device", "cxl-type3,bus=cxl_rp0,volatile-memdev=cxlmem0,id=cxl-vmem0",
+                "-M", "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G"]
+        if spec.memory_tier == "nvdimm":
+            # RAM and the CPUs on node 0, the NVDIMM alone on node 1; labels make namespaces possible.
+            return f"{spec.machine},nvdimm=on", [
+                "-m", f"{spec.memory_mb}M,slots=2,maxmem={spec.memory_mb + spec.memory_tier_mb + 1024}M",
+                "-object", f"memory-backend-ram,id=ram0,size={spec.memory_mb}M",
+                "-numa", f"node,nodeid=0,cpus=0-{spec.cpus - 1},memdev=ram0",
+                "-numa", "node,nodeid=1"], [
+                "-object", f"memory-backend-file,id=nvmem0,share=on,mem-path={self.nvdimm_backing},"
+                           f"size={spec.memory_tier_mb}M",
+                "-device", "nvdimm,id=nvdimm0,memdev=nvmem0,node=1,label-size=128K"]
+        return spec.machine, ["-m", f"{spec.memory_mb}M"], []
+
+    def disk_args(self, bus):
+        drive = f"file={self.overlay},format=qcow2,cache=unsafe,discard=unmap"
+        if not bus:
+            return ["-drive", f"{drive},if=virtio"]
+        return ["-drive", f"{drive},if=none,id=disk0", "-device", f"virtio-blk-pci,drive=disk0{bus}"]
+
     def command(self, image_dir, manifest, accel):
         kernel = manifest["kernels"].get(self.spec.kernel)
         if kernel is None:
@@ -130,23 +163,28 @@ class Vm:
                            f"the image has {sorted(manifest['kernels'])}")
         append = ("root=/dev/vda rw console=ttyS0 net.ifnames=0 mitigations=off "
                   f"systemd.machine_id={self.machine_id()}")
+        # Without hypervisor=off the guest cannot commit a CXL region (docs/lab.md).
+        tcg_cpu = "max,hypervisor=off" if self.spec.memory_tier == "cxl" else "max"
         cpu = ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else \
-              ["-accel", "tcg,thread=multi", "-cpu", "max"]
-        cmd = [self.spec.qemu, "-name", self.name, "-machine", self.spec.machine, *cpu,
-               "-smp", str(self.spec.cpus), "-m", f"{self.spec.memory_mb}M",
+              ["-accel", "tcg,thread=multi", "-cpu", tcg_cpu]
+        machine, memory, tier_devices = self.memory_tier_args()
+        # Devices behind the CXL host bridge would not work: everything else sits on pcie.0.
+        bus = ",bus=pcie.0" if self.spec.memory_tier == "cxl" else ""
+        cmd = [self.spec.qemu, "-name", self.name, "-machine", machine, *cpu,
+               "-smp", str(self.spec.cpus), *memory,
                "-nodefaults", "-display", "none", "-no-user-config",
                "-kernel", str(image_dir / kernel["kernel"]),
                "-initrd", str(image_dir / kernel["initrd"]), "-append", append,
-               "-drive", f"file={self.overlay},if=virtio,format=qcow2,cache=unsafe,discard=unmap",
-               "-device", "virtio-rng-pci",
+               *self.disk_args(bus),
+               "-device", f"virtio-rng-pci{bus}",
                "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{self.spec.ssh_port}-:22",
-               "-device", f"virtio-net-pci,netdev=mgmt,mac={self.mac(0)}"]
+               "-device", f"virtio-net-pci,netdev=mgmt,mac={self.mac(0)}{bus}", *tier_devices]
         for fabric in range(self.lab.fabrics):
             local = vm_socket(self.socket_dir, f"fabric{fabric}", self.name)
             remote = fabric_socket(self.socket_dir, f"fabric{fabric}")
             cmd += ["-netdev", f"dgram,id=fab{fabric},local.type=unix,local.path={local},"
                                f"remote.type=unix,remote.path={remote}",
-                    "-device", f"virtio-net-pci,netdev=fab{fabric},mac={self.mac(fabric + 1)}"]
+                    "-device", f"virtio-net-pci,netdev=fab{fabric},mac={self.mac(fabric + 1)}{bus}"]
         cmd += ["-fw_cfg", f"name=opt/nvmeof-lab/config,file={self.fwcfg}",
                 "-chardev", f"file,id=serial0,path={self.serial_log},append=on",
                 "-serial", "chardev:serial0",
@@ -224,7 +262,7 @@ class Vm:
             time.sleep(0.5)
 
     def remove_runtime_files(self):
-        for path in (self.overlay, self.pidfile, self.fwcfg, self.qmp_path):
+        for path in (self.overlay, self.pidfile, self.fwcfg, self.qmp_path, self.nvdimm_backing):
             Path(path).unlink(missing_ok=True)
         for fabric in range(self.lab.fabrics):
             Path(vm_socket(self.socket_dir, f"fabric{fabric}", self.name)).unlink(missing_ok=True)

@@ -69,3 +69,13 @@ def test_committed_lab_inventories_parse(request):
         lab = labspec.load(inventory)
         assert lab.vms, inventory
         assert all(vm.kernel in ("6.1", "6.12") for vm in lab.vms), inventory
+
+
+def test_memory_tier_is_read_and_checked(tmp_path):
+    lab = labspec.load(write(tmp_path, "all: {hosts: {a: {ansible_port: 1, lab_memory_tier: cxl, lab_memory_tier_mb: 256}, "
+                                       "b: {ansible_port: 2}}}"))
+    by_name = {vm.name: vm for vm in lab.vms}
+    assert (by_name["a"].memory_tier, by_name["a"].memory_tier_mb) == ("cxl", 256)
+    assert (by_name["b"].memory_tier, by_name["b"].memory_tier_mb) == ("none", 512)
+    with pytest.raises(LabError, match="lab_memory_tier must be one of none, cxl, nvdimm, not 'pmem'"):
+        labspec.load(write(tmp_path, "all: {hosts: {a: {ansible_port: 1, lab_memory_tier: pmem}}}"))
