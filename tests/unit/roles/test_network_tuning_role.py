@@ -31,12 +31,8 @@ def _read(path):
         return handle.read()
 
 
-def test_every_default_is_in_the_main_argument_spec_with_the_same_value():
-    defaults = _load(ROLE, "defaults", "main.yml")
-    spec = _specs()["main"]["options"]
-    assert sorted(defaults) == sorted(spec)
-    for name, value in defaults.items():
-        assert spec[name].get("default") == value, name
+def test_every_default_is_in_the_main_argument_spec_with_the_same_value(check_role_defaults):
+    check_role_defaults("network_tuning")
 
 
 def test_the_preflight_entry_point_takes_the_main_ones_variables_with_the_same_defaults():
