@@ -20,13 +20,14 @@ import stat
 from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.memory_tiers import MEMORY
+from ansible_collections.nvmeof.fleet.plugins.module_utils.undo import UNDO_FAILURES, take_back
 
 
 class CxlTieringError(Exception):
     """A refusal with nothing changed, or a failure that says what was taken back and what not."""
 
 
-_FAILURES = (HostFSError, CommandError, CxlTieringError)
+_FAILURES = UNDO_FAILURES + (CxlTieringError,)
 
 
 class Step:
@@ -52,21 +53,7 @@ def run_steps(steps):
 
 
 def _taken_back(what, error, done):
-    undone, stuck = [], []
-    for description, undo in reversed(done):
-        try:
-            undo()
-        except _FAILURES as undo_error:
-            stuck.append("%s (%s)" % (description, undo_error))
-        else:
-            undone.append(description)
-    message = "%s: %s." % (what, str(error).rstrip("."))
-    if not done:
-        return CxlTieringError(message + " Nothing was changed.")
-    message += " Taken back, newest first: %s." % ("; ".join(undone) or "nothing")
-    if stuck:
-        message += " Left as it is now: %s." % "; ".join(stuck)
-    return CxlTieringError(message)
+    return CxlTieringError(take_back(done, what, error, _FAILURES))
 
 
 def command_step(runner, args, undo=None, undone=None, fs=None):

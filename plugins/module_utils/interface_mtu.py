@@ -29,6 +29,7 @@ from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import Comma
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.ifupdown_config import (
     INTERFACES, load_files, read_exact, set_mtus)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.undo import take_back
 
 SYS_CLASS_NET = "/sys/class/net"
 MTU_RANGE = (68, 65535)
@@ -330,21 +331,7 @@ class _Transaction:
 
     def fail(self, what, error):
         """The MtuError for a failed step, after undoing everything, newest first."""
-        undone, failed = [], []
-        for step, undo in reversed(self.undo):
-            try:
-                undo()
-                undone.append(step)
-            except (CommandError, HostFSError) as undo_error:
-                failed.append("%s (%s)" % (step, undo_error))
-        message = "%s: %s." % (what, str(error).rstrip("."))
-        if undone:
-            message += " Undone: %s." % "; ".join(undone)
-        if failed:
-            message += " Could not be undone, left as it is now: %s." % "; ".join(failed)
-        if not undone and not failed:
-            message += " Nothing had been changed."
-        return MtuError(message)
+        return MtuError(take_back(self.undo, what, error))
 
 
 def _commit(fs, runner, live, files, nm_changes):

@@ -44,6 +44,7 @@ from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import Comma
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_host import (
     NQN_MAX_BYTES, NVME_CORE_PARAMS, SUBSYSTEMS, initiator_facts, kernel_facts, module_name)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.undo import take_back
 
 MODPROBE_FILE = "/etc/modprobe.d/nvmeof-fleet-multipath.conf"
 UDEV_RULE = "/etc/udev/rules.d/71-nvmeof-fleet-iopolicy.rules"
@@ -252,24 +253,11 @@ class _Undoable:
 
     def failed(self, what, error):
         """The error for a failed step, once every step before it is taken back."""
-        undone, stuck = [], []
-        steps = list(reversed(self.done))
+        done = list(self.done)
         if self.repeat:
-            steps.append(("udev rules reloaded", lambda: self.runner.run(self.repeat)))
-        for description, take_back in steps:
-            try:
-                take_back()
-            except (HostFSError, CommandError) as undo_error:
-                stuck.append("%s (%s)" % (description, undo_error))
-            else:
-                undone.append(description)
-        message = "%s: %s." % (what, str(error).rstrip("."))
-        if not steps:
-            return NvmeMultipathError(message + " Nothing was changed.")
-        message += " Taken back: %s." % ("; ".join(undone) or "nothing")
-        if stuck:
-            message += " Left as it is now: %s." % "; ".join(stuck)
-        return NvmeMultipathError(message)
+            # first in the list, so that it runs last, with the rules back as they were
+            done.insert(0, ("udev rules reloaded", lambda: self.runner.run(self.repeat)))
+        return NvmeMultipathError(take_back(done, what, error))
 
 
 def _commit(fs, runner, live, files, commands):

@@ -329,7 +329,7 @@ def test_a_refused_mtu_sets_back_the_interfaces_already_changed(fs, ip):
         run(fs, ip, [("eth1", 9000), ("eth2", 9000)])
     assert str(info.value) == (
         "setting the MTU of eth2 to 9000 failed: command 'ip link set dev eth2 mtu 9000' failed with exit code 2: "
-        "Error: mtu greater than device maximum. Undone: MTU of eth1 set back to 1500.")
+        "Error: mtu greater than device maximum. Taken back, newest first: MTU of eth1 set back to 1500.")
     assert ip.changes()[-1] == ["ip", "link", "set", "dev", "eth1", "mtu", "1500"]
     assert ip.links["eth1"]["mtu"] == 1500 and snapshot(fs) == before
 
@@ -344,7 +344,7 @@ def test_a_file_that_cannot_be_written_restores_files_and_live_mtus(fs, ip):
         run(fs, ip, [("eth1", 9000), ("eth2", 9000)])
     assert str(info.value).startswith("writing /etc/network/interfaces.d/b failed: ")
     assert str(info.value).endswith(
-        "Undone: restored /etc/network/interfaces.d/a; MTU of eth2 set back to 1500; MTU of eth1 set back to 1500.")
+        "Taken back, newest first: restored /etc/network/interfaces.d/a; MTU of eth2 set back to 1500; MTU of eth1 set back to 1500.")
     assert snapshot(fs) == before
     assert ip.links["eth1"]["mtu"] == 1500 and ip.links["eth2"]["mtu"] == 1500
 
@@ -357,7 +357,7 @@ def test_what_could_not_be_undone_is_said(fs, ip):
     with pytest.raises(MtuError) as info:
         run(fs, ip, [("eth1", 9000)])
     assert str(info.value).endswith(
-        "Read-only file system (EROFS). Could not be undone, left as it is now: MTU of eth1 set back to 1500 "
+        "Read-only file system (EROFS). Taken back, newest first: nothing. Left as it is now: MTU of eth1 set back to 1500 "
         "(command 'ip link set dev eth1 mtu 1500' failed with exit code 2: Error: busy.).")
 
 
@@ -473,7 +473,7 @@ def test_networkmanager_failure_undoes_connections_and_live_mtus(fs, ip, nm):
     with pytest.raises(MtuError) as info:
         run(fs, ip, [("eth1", 9000), ("eth2", 9000)])
     assert str(info.value).startswith("modifying NetworkManager connection 'storage-b' failed: ")
-    assert "Undone: NetworkManager connection 'storage: a' 802-3-ethernet.mtu set back to auto; " in str(info.value)
+    assert "Taken back, newest first: NetworkManager connection 'storage: a' 802-3-ethernet.mtu set back to auto; " in str(info.value)
     assert nm.connections["storage: a"]["802-3-ethernet.mtu"] == "auto"
     assert ip.links["eth1"]["mtu"] == 1500 and ip.links["eth2"]["mtu"] == 1500
 

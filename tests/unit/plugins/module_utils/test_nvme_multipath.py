@@ -465,7 +465,7 @@ def test_a_file_that_cannot_be_written_takes_everything_back(host):
     message = str(info.value)
     assert message.startswith("writing %s failed: writing %s failed: Read-only file system (EROFS)." % (
         UDEV_RULE, UDEV_RULE))
-    assert "Taken back: /etc/udev/rules.d removed; /etc/udev removed; %s removed; /etc/modprobe.d removed; " % (
+    assert "Taken back, newest first: /etc/udev/rules.d removed; /etc/udev removed; %s removed; /etc/modprobe.d removed; " % (
         MODPROBE_FILE) in message
     assert snapshot(host) == before
 
