@@ -17,7 +17,6 @@ __metaclass__ = type
 import posixpath
 import stat
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.memory_tiers import MEMORY
 from ansible_collections.nvmeof.fleet.plugins.module_utils.undo import UNDO_FAILURES, take_back
