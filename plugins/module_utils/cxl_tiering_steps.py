@@ -46,13 +46,9 @@ def run_steps(steps):
         try:
             undo = step.do()
         except _FAILURES as error:
-            raise _taken_back(step.failure, error, done)
+            raise CxlTieringError(take_back(done, step.failure, error, _FAILURES))
         if undo is not None:
             done.append((step.undone, undo))
-
-
-def _taken_back(what, error, done):
-    return CxlTieringError(take_back(done, what, error, _FAILURES))
 
 
 def command_step(runner, args, undo=None, undone=None, fs=None):
