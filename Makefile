@@ -1,6 +1,7 @@
 # nvmeof.fleet: set-up, tests and the local VM lab.
 #   make lab    boot the VM lab (target1, initiator1, initiator2) and roll playbooks/site.yml
 #   make test   every test: sanity, ansible-lint, unit tests, every Molecule scenario
+#   make bench  measure the per-host cost of site.yml on the lab (writes docs/benchmark.md)
 # Both install what they need (Debian packages, a Python virtualenv) on first use.
 
 SHELL := /bin/bash
@@ -21,7 +22,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help deps venv collection image lab lab-up lab-down lab-status test sanity compat lint units \
-	molecule $(addprefix molecule-,$(SCENARIOS)) build requirements clean
+	molecule $(addprefix molecule-,$(SCENARIOS)) build requirements clean bench
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -78,9 +79,15 @@ lab-status: venv
 
 lab: lab-up
 	ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
-	@echo "--- lab report ---------------------------------------------------------"
+	@echo "--- lab ----------------------------------------------------------------"
 	@$(VPY) lab/labctl.py status -i $(LAB_INVENTORY)
+	@echo "fleet report: $(CURDIR)/lab/.lab/fleet-report/fleet-report.{md,json,html}"
 	@echo "log in: $(VPY) lab/labctl.py ssh -i $(LAB_INVENTORY) target1   (make lab-down stops it)"
+
+# A benchmark, not a test: per-host cost of site.yml against a ping, and nvmet_subsystem with 256
+# namespaces against a shell loop, on the lab; writes docs/benchmark.{json,md}. BENCH_ARGS=--skip-fleet ...
+bench: deps venv collection
+	$(VPY) tools/bench/bench.py -i $(LAB_INVENTORY) --json docs/benchmark.json --markdown docs/benchmark.md $(BENCH_ARGS)
 
 # -- tests ----------------------------------------------------------------------
 test: deps venv collection
@@ -109,6 +116,8 @@ compat: deps $(COMPAT_VENV)/.installed collection
 
 lint: venv collection
 	ansible-lint --offline --profile production
+	@# ansible-builder in a virtualenv of its own: its pins stay out of the toolchain's
+	bash tools/check-ee $(CURDIR)/build/ee-venv
 
 units: venv collection
 	pytest tests/unit

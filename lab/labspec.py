@@ -18,6 +18,8 @@ group) the lab reads:
                           Type 3 device; QEMU 10, see labqemu.py) or "nvdimm" (an emulated
                           NVDIMM on its own CPU-less NUMA node)
   lab_memory_tier_mb      its size (512)
+  lab_data_disks          sizes in MiB of empty virtio disks for the VM to export or use,
+                          /dev/disk/by-id/virtio-lab-data<N> in the guest (none)
 """
 
 import os
@@ -32,8 +34,16 @@ DEFAULTS = {
     "lab_fabrics": 2, "lab_memory_mb": 1024, "lab_cpus": 1, "lab_kernel": "6.1",
     "lab_machine": "q35", "lab_qemu": "qemu-system-x86_64", "lab_qemu_args": [],
     "lab_storage_addresses": [], "lab_memory_tier": "none", "lab_memory_tier_mb": 512,
+    "lab_data_disks": [],
 }
 MEMORY_TIERS = ("none", "cxl", "nvdimm")
+
+
+def _disk_sizes(name, sizes):
+    if not isinstance(sizes, list) or not all(isinstance(size, int) and not isinstance(size, bool) and size > 0
+                                              for size in sizes):
+        raise LabError(f"lab host {name}: lab_data_disks must be a list of sizes in MiB, not {sizes!r}")
+    return list(sizes)
 
 
 @dataclass
@@ -50,6 +60,7 @@ class VmSpec:
     storage: list = field(default_factory=list)  # per fabric: list of "addr/prefix"
     memory_tier: str = "none"
     memory_tier_mb: int = 512
+    data_disks: list = field(default_factory=list)  # sizes in MiB
 
 
 @dataclass
@@ -106,7 +117,8 @@ def load(inventory, kernel_override=None):
             memory_mb=int(values["lab_memory_mb"]), cpus=int(values["lab_cpus"]),
             machine=values["lab_machine"], qemu=values["lab_qemu"],
             qemu_args=[str(a) for a in values["lab_qemu_args"]], storage=storage,
-            memory_tier=values["lab_memory_tier"], memory_tier_mb=int(values["lab_memory_tier_mb"])))
+            memory_tier=values["lab_memory_tier"], memory_tier_mb=int(values["lab_memory_tier_mb"]),
+            data_disks=_disk_sizes(name, values["lab_data_disks"])))
     if len(fabrics) != 1:
         raise LabError(f"lab hosts in {inventory} disagree on lab_fabrics: {sorted(fabrics)}")
     ports = [vm.ssh_port for vm in vms]

@@ -150,18 +150,29 @@ class Vm:
                 "-device", "nvdimm,id=nvdimm0,memdev=nvmem0,node=1,label-size=128K"]
         return spec.machine, ["-m", f"{spec.memory_mb}M"], []
 
+    @property
+    def data_disks(self):
+        return [self.state / f"{self.name}.data{number}.qcow2" for number in range(len(self.spec.data_disks))]
+
     def disk_args(self, bus):
         drive = f"file={self.overlay},format=qcow2,cache=unsafe,discard=unmap"
-        if not bus:
-            return ["-drive", f"{drive},if=virtio"]
-        return ["-drive", f"{drive},if=none,id=disk0", "-device", f"virtio-blk-pci,drive=disk0{bus}"]
+        args = (["-drive", f"{drive},if=virtio"] if not bus else
+                ["-drive", f"{drive},if=none,id=disk0", "-device", f"virtio-blk-pci,drive=disk0{bus}"])
+        # The serial gives the guest a stable name: /dev/disk/by-id/virtio-lab-data<N>.
+        for number, path in enumerate(self.data_disks):
+            args += ["-drive", f"file={path},format=qcow2,cache=unsafe,discard=unmap,if=none,id=data{number}",
+                     "-device", f"virtio-blk-pci,drive=data{number},serial=lab-data{number}{bus}"]
+        return args
 
     def command(self, image_dir, manifest, accel):
         kernel = manifest["kernels"].get(self.spec.kernel)
         if kernel is None:
             raise LabError(f"{self.name}: unknown lab kernel {self.spec.kernel!r}; "
                            f"the image has {sorted(manifest['kernels'])}")
-        append = ("root=/dev/vda rw console=ttyS0 net.ifnames=0 mitigations=off "
+        # Data disks may take /dev/vda (PCI slots are handed out in their own order): the root
+        # file system is then found by its label.
+        root = "LABEL=nvmeof-lab" if self.spec.data_disks else "/dev/vda"
+        append = (f"root={root} rw console=ttyS0 net.ifnames=0 mitigations=off "
                   f"systemd.machine_id={self.machine_id()}")
         # Without hypervisor=off the guest cannot commit a CXL region (docs/lab.md).
         tcg_cpu = "max,hypervisor=off" if self.spec.memory_tier == "cxl" else "max"
@@ -208,6 +219,8 @@ class Vm:
         self.overlay.unlink(missing_ok=True)
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
                         "-b", str(image_dir / manifest["image"]), str(self.overlay)], check=True)
+        for path, size in zip(self.data_disks, self.spec.data_disks):
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), f"{size}M"], check=True)
         self._write_fwcfg(public_key)
         self.accel = accel
         with open(self.qemu_log, "ab") as log:
@@ -262,7 +275,7 @@ class Vm:
             time.sleep(0.5)
 
     def remove_runtime_files(self):
-        for path in (self.overlay, self.pidfile, self.fwcfg, self.qmp_path, self.nvdimm_backing):
+        for path in (self.overlay, self.pidfile, self.fwcfg, self.qmp_path, self.nvdimm_backing, *self.data_disks):
             Path(path).unlink(missing_ok=True)
         for fabric in range(self.lab.fabrics):
             Path(vm_socket(self.socket_dir, f"fabric{fabric}", self.name)).unlink(missing_ok=True)

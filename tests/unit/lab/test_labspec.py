@@ -79,3 +79,12 @@ def test_memory_tier_is_read_and_checked(tmp_path):
     assert (by_name["b"].memory_tier, by_name["b"].memory_tier_mb) == ("none", 512)
     with pytest.raises(LabError, match="lab_memory_tier must be one of none, cxl, nvdimm, not 'pmem'"):
         labspec.load(write(tmp_path, "all: {hosts: {a: {ansible_port: 1, lab_memory_tier: pmem}}}"))
+
+
+def test_data_disks_are_read_and_checked(tmp_path):
+    lab = labspec.load(write(tmp_path, "all: {hosts: {a: {ansible_port: 1, lab_data_disks: [128, 64]}, b: {ansible_port: 2}}}"))
+    by_name = {vm.name: vm for vm in lab.vms}
+    assert (by_name["a"].data_disks, by_name["b"].data_disks) == ([128, 64], [])
+    for bad in ("128", "[0]", "[true]", "['1G']"):
+        with pytest.raises(LabError, match="lab host a: lab_data_disks must be a list of sizes in MiB"):
+            labspec.load(write(tmp_path, "all: {hosts: {a: {ansible_port: 1, lab_data_disks: %s}}}" % bad))

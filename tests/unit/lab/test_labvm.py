@@ -95,3 +95,16 @@ def test_no_memory_tier_keeps_the_plain_machine(lab, tmp_path):
     assert _args_after(cmd, "-machine") == ["q35"]
     assert _args_after(cmd, "-m") == ["1024M"]
     assert "-numa" not in cmd
+
+
+def test_data_disks_get_stable_serials_and_the_root_is_found_by_label(lab, tmp_path):
+    plain = labvm.Vm(lab.vms[0], lab, str(tmp_path)).command(Path("/i"), MANIFEST, "tcg")
+    assert "root=/dev/vda " in _args_after(plain, "-append")[0]
+    lab.vms[0].data_disks = [128, 128]
+    vm = labvm.Vm(lab.vms[0], lab, str(tmp_path))
+    cmd = vm.command(Path("/i"), MANIFEST, "tcg")
+    # PCI slots may put a data disk at /dev/vda: the root file system is found by its label.
+    assert "root=LABEL=nvmeof-lab " in _args_after(cmd, "-append")[0]
+    assert [d for d in _args_after(cmd, "-device") if "serial=" in d] == [
+        "virtio-blk-pci,drive=data0,serial=lab-data0", "virtio-blk-pci,drive=data1,serial=lab-data1"]
+    assert [str(path) for path in vm.data_disks] == [str(lab.state_dir / f"{vm.name}.data{n}.qcow2") for n in (0, 1)]

@@ -22,5 +22,9 @@ def check_role_defaults():
         spec = _load(role, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
         assert sorted(defaults) == sorted(spec)
         for name, value in defaults.items():
-            assert spec[name].get("default") == value, name
+            # A default worked out from other variables is described in words, not given in the spec.
+            if isinstance(value, str) and "{{" in value:
+                assert "default" not in spec[name], name
+            else:
+                assert spec[name].get("default") == value, name
     return check
