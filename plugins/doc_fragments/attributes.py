@@ -40,6 +40,12 @@ attributes:
     description: Target OS/families that can be operated against.
     support: full
     platforms: linux
+notes:
+  - Changes are made under the host's nvmeof.fleet lock (an flock on C(/run/lock/nvmeof-fleet.lock)), held from the
+    first read to the last write. Concurrent runs against one host (two AWX jobs, a play during the target's boot
+    restore) take turns instead of interleaving, so the saved configuration is always one run's whole result. A call
+    waits up to 600 seconds, then fails naming the process that holds the lock. The lock goes with its holder, even a
+    killed one. Check mode takes no lock.
 """
 
     # Read-only modules: used instead of DOCUMENTATION, not with it.

@@ -8,18 +8,25 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import HostLockError, host_lock
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
 
 
-def finish(module, job, errors=()):
+def finish(module, job, errors=(), lock_fs=None):
     """Runs ``job()`` and exits the module with its result, passing its ``warnings`` on.
 
-    ``errors`` are the job's own refusals; with HostFSError and CommandError they
-    become ``fail_json(msg=...)``, since their messages already say what happened.
+    ``errors`` are the job's own refusals; with HostFSError, CommandError and
+    HostLockError they become ``fail_json(msg=...)``, since their messages already
+    say what happened. With ``lock_fs`` (the job's HostFS), the job runs under the
+    host's lock (module_utils/host_lock.py) unless in check mode.
     """
-    refusals = tuple(errors) + (HostFSError, CommandError)
+    refusals = tuple(errors) + (HostFSError, CommandError, HostLockError)
     try:
-        result = job()
+        if lock_fs is None:
+            result = job()
+        else:
+            with host_lock(lock_fs, check_mode=module.check_mode):
+                result = job()
     except refusals as error:
         module.fail_json(msg=str(error))
     for warning in result.pop("warnings", None) or []:

@@ -20,6 +20,7 @@ import sys
 import time
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError, CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import host_lock
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_guards import (
     GuardError, local_addresses, missing_addresses)
@@ -131,7 +132,9 @@ def main(argv=None, out=None):
         out.write(line + "\n")
         out.flush()
 
-    specs = load_all(fs, args.config_dir)
-    failed = restore(fs, CommandRunner(), specs, args.wait_timeout, log)
+    # A play that reaches the host while it boots waits for the restore, not the reverse.
+    with host_lock(fs):
+        specs = load_all(fs, args.config_dir)
+        failed = restore(fs, CommandRunner(), specs, args.wait_timeout, log)
     log("%d of %d saved subsystems restored" % (len(specs) - failed, len(specs)))
     return 1 if failed else 0

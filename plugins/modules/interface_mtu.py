@@ -154,8 +154,9 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    finish(module, lambda: apply(HostFS(), CommandRunner(module.run_command), module.params,
-                                 check_mode=module.check_mode), (MtuError, IfupdownError))
+    fs = HostFS()
+    finish(module, lambda: apply(fs, CommandRunner(module.run_command), module.params,
+                                 check_mode=module.check_mode), (MtuError, IfupdownError), lock_fs=fs)
 
 
 if __name__ == "__main__":

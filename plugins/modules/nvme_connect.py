@@ -257,6 +257,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError, CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import HostLockError, host_lock
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_persist import PersistError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_reconcile import (
@@ -307,9 +308,10 @@ def main():
         module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_ERROR)
     fs = HostFS()
     try:
-        result = reconcile(fs, CommandRunner(module.run_command), KernelFabrics(fs), module.params,
-                           check_mode=module.check_mode)
-    except (SpecError, NvmeConnectError, PersistError, HostFSError, CommandError) as error:
+        with host_lock(fs, check_mode=module.check_mode):
+            result = reconcile(fs, CommandRunner(module.run_command), KernelFabrics(fs), module.params,
+                               check_mode=module.check_mode)
+    except (SpecError, NvmeConnectError, PersistError, HostFSError, CommandError, HostLockError) as error:
         module.fail_json(msg=str(error))
     module.exit_json(**result)
 

@@ -320,6 +320,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError, CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import HostLockError, host_lock
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_guards import GuardError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_persist import forget, save, saved_path
@@ -401,9 +402,11 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if NETADDR_ERROR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_ERROR)
+    fs = HostFS()
     try:
-        result = run(module.params, HostFS(), CommandRunner(module.run_command), module.check_mode)
-    except (nvmet_spec.SpecError, GuardError, NvmetError, HostFSError, CommandError) as error:
+        with host_lock(fs, check_mode=module.check_mode):
+            result = run(module.params, fs, CommandRunner(module.run_command), module.check_mode)
+    except (nvmet_spec.SpecError, GuardError, NvmetError, HostFSError, CommandError, HostLockError) as error:
         module.fail_json(msg=str(error))
     module.exit_json(**result)
 
