@@ -99,8 +99,9 @@ RETURN = r"""
 _value:
   description:
     - One connection per subsystem NQN, in the order the NQNs first appear, each with the keys of
-      O(default_options) plus C(nqn), C(paths) (a list of C(address) and C(service_id)) and, when the host entry
-      has them, C(dhchap_secret) and C(dhchap_ctrl_secret).
+      O(default_options) plus C(nqn), C(paths) (a list of C(address) and C(service_id)), C(tls=true) when the
+      subsystem's listeners declare C(tls) (all of them must agree) and, when the host entry has them,
+      C(dhchap_secret) and C(dhchap_ctrl_secret).
   type: list
   elements: dict
 """
@@ -211,6 +212,7 @@ def _paths(subsystem, nqn, where):
             _fail("%s: transport %r is not supported, only tcp" % (listener_where, transport))
         paths.append({"address": address,
                       "service_id": _service_id(listener.get("service_id"), listener_where),
+                      "tls": bool(listener.get("tls")),
                       "where": listener_where})
     return paths
 
@@ -255,6 +257,10 @@ def initiator_connections(target_subsystems, hostnqn, default_options=None):
                 _fail("%s listens on %s (every address of the target), but this host (%s) needs the address "
                       "to connect to: list the target's addresses in listeners, or connect this subsystem with "
                       "an explicit connection" % (path["where"], path["address"], hostnqn))
+            if connection.setdefault("tls", path["tls"]) != path["tls"]:
+                _fail("%s: subsystem %s has listeners with and without tls, but a connection uses TLS on all its "
+                      "paths or on none: declare the same tls on every listener of the subsystem"
+                      % (path["where"], nqn))
             key = (_address_key(path["address"]), path["service_id"])
             if key not in seen_paths[nqn]:
                 seen_paths[nqn].add(key)
@@ -262,6 +268,8 @@ def initiator_connections(target_subsystems, hostnqn, default_options=None):
 
     result = []
     for connection in connections:
+        if connection.pop("tls", False):
+            connection["tls"] = True
         if connection["paths"]:
             merged = dict(default_options)
             merged.update(connection)

@@ -55,7 +55,8 @@ DISCOVERY_CONF_OPTIONS = ("ctrl_loss_tmo", "reconnect_delay", "keep_alive_tmo", 
 FABRICS_KEYS = (("ctrl_loss_tmo", "ctrl-loss-tmo"), ("reconnect_delay", "reconnect-delay"),
                 ("fast_io_fail_tmo", "fast-io-fail-tmo"), ("keep_alive_tmo", "keep-alive-tmo"),
                 ("nr_io_queues", "nr-io-queues"), ("nr_poll_queues", "nr-poll-queues"),
-                ("dhchap_secret", "kxchap-secret"), ("dhchap_ctrl_secret", "kxchap-ctrl-secret"))
+                ("dhchap_secret", "kxchap-secret"), ("dhchap_ctrl_secret", "kxchap-ctrl-secret"),
+                ("tls", "tls"))
 FABRICS_HEADER = ("# Managed by nvmeof.fleet: nvme connect-all (nvmf-autoconnect.service) brings\n"
                   "# these connections back at boot. Rewritten on every run: do not edit.\n")
 _VERSION = re.compile(r"^nvme version v?(\d+)\.(\d+)", re.MULTILINE)
@@ -230,7 +231,8 @@ def _fabrics_section(record):
     unknown = sorted(set(options) - set(name for name, _key in FABRICS_KEYS))
     if unknown:
         raise PersistError("%s: %s cannot be persisted in nvme-fabrics.conf" % (_owner(record), ", ".join(unknown)))
-    lines += ["%s = %s" % (key, options[name]) for name, key in FABRICS_KEYS if name in options]
+    lines += ["%s = %s" % (key, "true" if options[name] is True else options[name])
+              for name, key in FABRICS_KEYS if name in options]
     for endpoint in _endpoints(record):
         fields = [("transport", endpoint["transport"]), ("traddr", endpoint["address"]),
                   ("trsvcid", endpoint["service_id"])]

@@ -19,6 +19,8 @@ __metaclass__ = type
 import json
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils import nvme_connect_persist as persistence
+from ansible_collections.nvmeof.fleet.plugins.module_utils.kernel_features import (
+    host_auth_supported, host_tls_supported, kernel_release_and_config, tls_handshake_problem)
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_plan import plan, serves
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_spec import (
     DISCOVERY_SERVICE_ID, connect_string, normalize_endpoint, normalize, normalize_options)
@@ -112,6 +114,25 @@ def _declared(params, runner, identity, state):
     else:
         record = {"kind": "discovery", "endpoint": endpoint, "options": options}
     return connections, record, entries
+
+
+def _check_kernel(fs, runner, options):
+    """Secrets and TLS only where this kernel and host can honour them, before anything changes."""
+    release, _config = kernel_release_and_config(fs)
+    if options.get("dhchap_secret") and host_auth_supported(fs) is False:
+        raise NvmeConnectError(
+            "dhchap_secret: given, but this kernel (%s) has no NVMe in-band authentication on the host "
+            "(CONFIG_NVME_HOST_AUTH, CONFIG_NVME_AUTH before Linux 6.7): it would connect without "
+            "authenticating wherever the target does not insist. Debian 12's 6.1 kernel has none, "
+            "bookworm-backports 6.12 has it" % release)
+    if options.get("tls"):
+        if host_tls_supported(fs) is False:
+            raise NvmeConnectError("tls: true, but this kernel (%s) has no NVMe/TCP TLS on the host "
+                                   "(CONFIG_NVME_TCP_TLS, Linux 6.7 or later): Debian 12's 6.1 kernel has none, "
+                                   "bookworm-backports 6.12 has it" % release)
+        problem = tls_handshake_problem(fs, runner)
+        if problem:
+            raise NvmeConnectError("tls: true, but %s" % problem)
 
 
 def _check_interfaces(fs, connections):
@@ -252,8 +273,11 @@ def reconcile(fs, runner, fabrics, params, check_mode=False):
         raise SpecError("state: discovered needs discovery (the discovery controller to query)")
     if not params.get("nqn") and not params.get("discovery") and params.get("paths"):
         raise SpecError("paths: give nqn, the subsystem to connect on these paths")
+    # The identity this call gives the host, worked out without writing it: it is written once every
+    # check below has passed, so that a call refused for its options, the kernel, an interface or the
+    # persistence leaves the identity files as they were.
     identity = ensure_identity(fs, params.get("hostnqn"), params.get("hostid"),
-                               params.get("regenerate_host_identity"), check_mode)
+                               params.get("regenerate_host_identity"), check_mode=True)
     result = {"changed": identity["changed"], "actions": [], "paths": [], "discovery_log": None,
               "persistence": None,
               "host": {"hostnqn": identity["hostnqn"], "hostid": identity["hostid"],
@@ -262,17 +286,22 @@ def reconcile(fs, runner, fabrics, params, check_mode=False):
         result["actions"].append("write host identity %s (host ID %s)"
                                  % (identity["hostnqn"], identity["hostid"]))
     if not params.get("nqn") and not params.get("discovery"):
+        _write_identity(fs, identity, check_mode)
         return result
     connections, record, entries = _declared(params, runner, identity, state)
     result["discovery_log"] = entries
     if state == "discovered":
+        _write_identity(fs, identity, check_mode)
         return result
+    if state == "present":
+        _check_kernel(fs, runner, record["options"] if record else {})
     _check_interfaces(fs, connections)
     fmt = None
     if params.get("persist", True):
         fmt = persistence.persistence_format(persistence.nvme_cli_version(runner))
         # Renders everything without writing: a conflict stops the run before the kernel changes.
         persistence.persist(fs, fmt, record, state == "present", check_mode=True)
+    _write_identity(fs, identity, check_mode)
     run = _Run(fabrics, identity, check_mode)
     controllers = fabrics_controllers(fs)
     before = _path_results_before(connections, controllers)
@@ -295,6 +324,12 @@ def reconcile(fs, runner, fabrics, params, check_mode=False):
         "after": {"paths": _after(paths), "persistence": _lines(saved["after"]) if fmt else None},
     }
     return result
+
+
+def _write_identity(fs, identity, check_mode):
+    """Writes the identity worked out at the start (the same one, also when it was regenerated)."""
+    if identity["changed"] and not check_mode:
+        ensure_identity(fs, identity["hostnqn"], identity["hostid"])
 
 
 def _lines(text):

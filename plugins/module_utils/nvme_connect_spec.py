@@ -94,6 +94,11 @@ def normalize_options(params):
                 raise SpecError("%s is not a DH-HMAC-CHAP secret in the 'DHHC-1:0N:<base64>:' form "
                                 "(see nvme gen-dhchap-key)" % name)
             options[name] = secret
+    tls = params.get("tls", False)
+    if not isinstance(tls, bool):
+        _fail("tls", tls, "is not a boolean")
+    if tls:
+        options["tls"] = True
     if "dhchap_ctrl_secret" in options and "dhchap_secret" not in options:
         raise SpecError("dhchap_ctrl_secret needs dhchap_secret: bidirectional authentication starts "
                         "with the host secret")
@@ -130,4 +135,5 @@ def connect_string(nqn, path, options, hostnqn, hostid):
     fields += [(name, path[name]) for name in ("host_traddr", "host_iface") if path.get(name)]
     fields += [("hostnqn", hostnqn), ("hostid", hostid)]
     fields += sorted(options.items())
-    return ",".join("%s=%s" % (name, value) for name, value in fields)
+    # Flags (tls) are bare words in the kernel's option string.
+    return ",".join(name if value is True else "%s=%s" % (name, value) for name, value in fields)

@@ -15,8 +15,10 @@ import ipaddress
 import json
 import stat
 
+from ansible_collections.nvmeof.fleet.plugins.module_utils.kernel_features import (
+    kernel_release_and_config, tls_handshake_problem)
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import (
-    HOST_ATTRS, HOSTS, LIO_CORE, NAMESPACE_FIXED_ATTRS, port_view)
+    HOST_ATTRS, HOSTS, LIO_CORE, NAMESPACE_FIXED_ATTRS, PORTS, TLS13, port_view)
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_plan import port_edited
 
 TCP_ESTABLISHED = "01"
@@ -86,16 +88,21 @@ def check_devices(fs, spec, desired):
 
 # -- in-band authentication --------------------------------------------------------------
 
-def target_auth_supported(fs):
-    """Whether this kernel's nvmet has DH-HMAC-CHAP; None when it cannot be told beforehand."""
-    release = fs.read("/proc/sys/kernel/osrelease")
-    config = fs.read("/boot/config-%s" % release) if release else None
+def _built_with(fs, option, directory, attribute):
+    """Whether the kernel was built with ``option``; without its config, whether the first item
+    of ``directory`` has ``attribute``; None when neither can tell beforehand."""
+    _release, config = kernel_release_and_config(fs)
     if config is not None:
-        return "CONFIG_NVME_TARGET_AUTH=y" in config.splitlines()
-    hosts = fs.list_dir(HOSTS)
-    if hosts:
-        return fs.exists("%s/%s/dhchap_key" % (HOSTS, hosts[0]))
+        return option + "=y" in config.splitlines()
+    items = fs.list_dir(directory)
+    if items:
+        return fs.exists("%s/%s/%s" % (directory, items[0], attribute))
     return None
+
+
+def target_auth_supported(fs):
+    """Whether this kernel's nvmet has DH-HMAC-CHAP."""
+    return _built_with(fs, "CONFIG_NVME_TARGET_AUTH", HOSTS, "dhchap_key")
 
 
 def check_auth(fs, spec):
@@ -107,6 +114,37 @@ def check_auth(fs, spec):
                          "12's 6.1 kernel is; use a kernel that has it (bookworm-backports 6.12 "
                          "does) or drop the dhchap options"
                          % (", ".join(wanting), fs.read("/proc/sys/kernel/osrelease")))
+
+
+# -- NVMe/TCP TLS ---------------------------------------------------------------------------
+
+def target_tls_supported(fs):
+    """Whether nvmet-tcp can do TLS 1.3 (Linux 6.7+ built with it)."""
+    return _built_with(fs, "CONFIG_NVME_TARGET_TCP_TLS", PORTS, "addr_tsas")
+
+
+def check_tls(fs, runner, spec, current, ports):
+    """TLS listeners need a kernel and a host that can do it; a shared port has one TLS setting."""
+    wanting = ", ".join("listeners[%d].tls" % index for index, listener in enumerate(spec["listeners"])
+                        if listener.get("tls"))
+    if wanting and target_tls_supported(fs) is False:
+        release, _config = kernel_release_and_config(fs)
+        raise GuardError("%s: true, but this kernel (%s) has no NVMe/TCP TLS on the target "
+                         "(CONFIG_NVME_TARGET_TCP_TLS, Linux 6.7 or later): Debian 12's 6.1 kernel has none, "
+                         "bookworm-backports 6.12 has it" % (wanting, release))
+    for index, listener in enumerate(spec["listeners"]):
+        port = current["ports"].get(ports.get(index))
+        others = [nqn for nqn in (port or {}).get("subsystems", []) if nqn != spec["nqn"]]
+        port_tls = bool(port) and port["attrs"].get("addr_tsas") == TLS13
+        if others and port_tls != bool(listener.get("tls")):
+            raise GuardError("listeners[%d].tls: %s, but nvmet port %d (%s port %s) also serves %s %s TLS; "
+                             "every subsystem on one address and service id must declare the same tls"
+                             % (index, "true" if listener.get("tls") else "false", ports[index],
+                                listener["address"], listener["service_id"], ", ".join(others),
+                                "with" if port_tls else "without"))
+    problem = tls_handshake_problem(fs, runner) if wanting else None
+    if problem:
+        raise GuardError("%s: true, but %s" % (wanting, problem))
 
 
 # -- listener addresses --------------------------------------------------------------------

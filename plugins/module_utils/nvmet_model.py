@@ -32,7 +32,9 @@ SUBSYSTEM_ATTRS = ("attr_serial", "attr_model", "attr_allow_any_host")
 # Written while the namespace is disabled: the kernel answers EBUSY otherwise.
 NAMESPACE_FIXED_ATTRS = ("device_path", "device_uuid", "device_nguid", "buffered_io")
 NAMESPACE_ATTRS = NAMESPACE_FIXED_ATTRS + ("ana_grpid", "enable")
-PORT_ATTRS = ("addr_trtype", "addr_adrfam", "addr_traddr", "addr_trsvcid", "param_inline_data_size")
+# addr_tsas (Linux 6.7+) after addr_trtype: the kernel takes it only on a TCP port.
+PORT_ATTRS = ("addr_trtype", "addr_adrfam", "addr_traddr", "addr_trsvcid", "addr_tsas", "param_inline_data_size")
+TLS13 = "tls1.3"
 HOST_ATTRS = ("dhchap_key", "dhchap_ctrl_key", "dhchap_hash", "dhchap_dhgroup")
 SECRET_HOST_ATTRS = ("dhchap_key", "dhchap_ctrl_key")
 HIDDEN = "(hidden)"
@@ -125,6 +127,7 @@ def port_view(port_id, port):
         "address": attrs.get("addr_traddr") or None,
         "service_id": _optional_int(attrs.get("addr_trsvcid")),
         "inline_data_size": _optional_int(attrs.get("param_inline_data_size")),
+        "tls": attrs.get("addr_tsas") == TLS13,
         "ana_groups": [{"group": group, "state": state}
                        for group, state in sorted(port["ana_groups"].items())],
     }

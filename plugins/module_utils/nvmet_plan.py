@@ -20,7 +20,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import (
-    HOST_ATTRS, NAMESPACE_FIXED_ATTRS, PORT_ATTRS, SECRET_HOST_ATTRS, SUBSYSTEM_ATTRS, copy_world, host_path, namespace_path, port_path, subsystem_path)
+    HOST_ATTRS, NAMESPACE_FIXED_ATTRS, PORT_ATTRS, SECRET_HOST_ATTRS, SUBSYSTEM_ATTRS, TLS13, copy_world, host_path, namespace_path, port_path, subsystem_path)
 
 
 class Op:
@@ -103,6 +103,10 @@ def _apply_listener(world, port_id, listener, nqn):
                       "addr_adrfam": listener["address_family"],
                       "addr_traddr": listener["address"],
                       "addr_trsvcid": str(listener["service_id"])})
+    if listener.get("tls"):
+        attrs["addr_tsas"] = TLS13
+    elif attrs.get("addr_tsas") == TLS13:
+        attrs["addr_tsas"] = "none"
     if listener["inline_data_size"] is not None:
         attrs["param_inline_data_size"] = str(listener["inline_data_size"])
     for group in listener["ana_groups"]:

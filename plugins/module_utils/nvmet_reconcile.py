@@ -41,6 +41,9 @@ def _hint(op, error):
             return "another port or program already listens on this address and service id"
     if code in (errno.ENOENT, errno.EACCES) and op.kind == "write" and name.startswith("dhchap_"):
         return "this kernel has no NVMe target authentication (CONFIG_NVME_TARGET_AUTH)"
+    if name == "addr_tsas" and code == errno.EINVAL:
+        return ("the kernel refused TLS on this port: it takes tls1.3 only with CONFIG_NVME_TARGET_TCP_TLS and "
+                "the .nvme keyring (module nvme_keyring) present when the port was created")
     if code == errno.ENOENT and op.kind == "write":
         return "this kernel has no such attribute (an older kernel or a missing kernel option)"
     return None
@@ -83,6 +86,7 @@ def reconcile(fs, runner, spec, check_mode=False, allow_disruptive=False):
     if spec["state"] == "present":
         guards.check_devices(fs, spec, desired)
         guards.check_auth(fs, spec)
+        guards.check_tls(fs, runner, spec, current, ports)
         guards.check_port_addresses(desired)
         guards.check_addresses(runner, spec)
     if not allow_disruptive:

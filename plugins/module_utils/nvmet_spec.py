@@ -195,7 +195,10 @@ def _normal_listener(index, listener):
                        "state": state})
     for group in _duplicates(groups, lambda item: item["group"]):
         _fail(option + ".ana_groups", group, "is declared twice")
-    return {
+    tls = listener.get("tls", False)
+    if not isinstance(tls, bool):
+        _fail(option + ".tls", tls, "is not a boolean")
+    normal = {
         "transport": transport,
         "address": address,
         "address_family": family,
@@ -205,6 +208,10 @@ def _normal_listener(index, listener):
         else _in_range(option + ".inline_data_size", inline, 0, 1 << 30),
         "ana_groups": sorted(groups, key=lambda item: item["group"]),
     }
+    # Only when asked: subsystems saved before TLS existed keep their saved form.
+    if tls:
+        normal["tls"] = True
+    return normal
 
 
 def normalize(params):

@@ -121,11 +121,23 @@ options:
     description: Number of polling queues.
     type: int
   dhchap_secret:
-    description: DH-HMAC-CHAP secret of this host (C(DHHC-1:...), see C(nvme gen-dhchap-key)). Never logged or shown in diffs.
+    description:
+      - DH-HMAC-CHAP secret of this host (C(DHHC-1:...), see C(nvme gen-dhchap-key)). Never logged or shown in diffs.
+      - Refused before any change on a kernel without NVMe in-band authentication on the host (Debian 12's 6.1),
+        which would otherwise connect unauthenticated wherever the target does not insist.
     type: str
   dhchap_ctrl_secret:
     description: DH-HMAC-CHAP secret of the controller, for bidirectional authentication. Never logged or shown in diffs.
     type: str
+  tls:
+    description:
+      - Connect with NVMe/TCP TLS 1.3 (the kernel's C(tls) connect option), on every path.
+      - Needs Linux 6.7 or later built with C(CONFIG_NVME_TCP_TLS), the kernel's C(.nvme) keyring with the
+        pre-shared keys, and the C(tlshd) handshake daemon (ktls-utils) running; the call fails before any change,
+        naming what is missing, where one of them is absent. nvme-cli 2.x cannot persist it (O(persist=false)).
+      - Live paths are not checked for TLS; a path connected without it stays as it is.
+    type: bool
+    default: false
   replace_differing:
     description:
       - Change live paths whose options differ from the declared ones. Timeouts (O(ctrl_loss_tmo),
@@ -293,6 +305,7 @@ ARGUMENT_SPEC = dict(
     nr_poll_queues=dict(type="int"),
     dhchap_secret=dict(type="str", no_log=True),
     dhchap_ctrl_secret=dict(type="str", no_log=True),
+    tls=dict(type="bool", default=False),
     replace_differing=dict(type="bool", default=False),
     persist=dict(type="bool", default=True),
     hostnqn=dict(type="str"),

@@ -169,6 +169,18 @@ options:
       inline_data_size:
         description: Port parameter C(param_inline_data_size) in bytes. Left as it is when not given.
         type: int
+      tls:
+        description:
+          - Require NVMe/TCP TLS 1.3 on this listener (port attribute C(addr_tsas=tls1.3); the kernel then makes the
+            secure channel C(required)).
+          - Needs Linux 6.7 or later built with C(CONFIG_NVME_TARGET_TCP_TLS), the kernel's C(.nvme) keyring with
+            the pre-shared keys, and the C(tlshd) handshake daemon (ktls-utils) running. The call fails before any
+            change, naming what is missing, where one of them is absent (Debian 12's 6.1 kernel has no TLS; Debian
+            12 has no ktls-utils package).
+          - Every subsystem on one address and service id shares the port, so all of them must declare the same
+            value. C(false) on a port that has TLS turns it off.
+        type: bool
+        default: false
       ana_groups:
         description:
           - ANA group states on this port, shared by every subsystem on the port. Groups not listed are
@@ -297,7 +309,7 @@ subsystem:
     listeners:
       description: >-
         Ports the subsystem is linked to (C(port_id), C(transport), C(address_family), C(address),
-        C(service_id), C(inline_data_size), C(ana_groups) as a list of C(group) and C(state)).
+        C(service_id), C(inline_data_size), C(tls), C(ana_groups) as a list of C(group) and C(state)).
       type: list
       elements: dict
 actions:
@@ -363,6 +375,7 @@ ARGUMENT_SPEC = dict(
         transport=dict(type="str", choices=["tcp"], default="tcp"),
         port_id=dict(type="int"),
         inline_data_size=dict(type="int"),
+        tls=dict(type="bool", default=False),
         ana_groups=dict(type="list", elements="dict", default=[], options=dict(
             group=dict(type="int", required=True),
             state=dict(type="str", required=True, choices=list(nvmet_spec.ANA_STATES)),

@@ -195,3 +195,20 @@ def test_the_input_is_not_modified():
     before = copy.deepcopy(targets)
     initiator_connections(targets, ME, {"ctrl_loss_tmo": -1})
     assert targets == before
+
+
+def test_tls_listeners_make_a_tls_connection():
+    tls = [dict(listener, tls=True) for listener in LISTENERS]
+    assert initiator_connections([[subsystem(DB, listeners=tls), subsystem(LOGS)]], ME) == [
+        {"nqn": DB, "paths": paths(("10.90.1.11", 4420), ("10.90.2.11", 4420)), "tls": True},
+        {"nqn": LOGS, "paths": paths(("10.90.1.11", 4420), ("10.90.2.11", 4420))},
+    ]
+
+
+def test_listeners_with_and_without_tls_are_refused():
+    mixed = [dict(LISTENERS[0], tls=True), LISTENERS[1]]
+    with pytest.raises(AnsibleFilterError) as error:
+        initiator_connections([[subsystem(DB, listeners=mixed)]], ME)
+    assert str(error.value).startswith(
+        "initiator_connections: input[0][0].listeners[1] (subsystem %s): subsystem %s has listeners with and "
+        "without tls" % (DB, DB))

@@ -231,6 +231,8 @@ class FakeNvmetConfigfs(HostFS):
                        another trtype fails to enable with EINVAL.
       block_devices    host paths treated as block devices (see add_block_device).
       auth             CONFIG_NVME_TARGET_AUTH: hosts get the dhchap_* attributes.
+      tls_keyring      6.12 only: the .nvme keyring existed when ports were made, so
+                       addr_tsas takes tls1.3 (and addr_treq becomes "required").
       passthru         CONFIG_NVME_TARGET_PASSTHRU: subsystems get passthru/.
       nvmet_loaded     create /sys/kernel/config/nvmet now (else call load_nvmet()).
       lio              also create /sys/kernel/config/target/core (LIO loaded).
@@ -238,7 +240,8 @@ class FakeNvmetConfigfs(HostFS):
     """
 
     def __init__(self, root, local_addresses=None, kernel="6.1", transports=("tcp", "loop"),
-                 block_devices=(), auth=True, passthru=False, nvmet_loaded=True, lio=False, seed=None):
+                 block_devices=(), auth=True, passthru=False, nvmet_loaded=True, lio=False, seed=None,
+                 tls_keyring=False):
         super(FakeNvmetConfigfs, self).__init__(root)
         if kernel not in ("6.1", "6.12"):
             raise ValueError("kernel must be '6.1' or '6.12', got %r" % (kernel,))
@@ -248,6 +251,7 @@ class FakeNvmetConfigfs(HostFS):
                 LOCAL_ADDRESSES if local_addresses is None else local_addresses))
         self.transports = frozenset(transports)
         self.auth = auth
+        self.tls_keyring = tls_keyring
         self.passthru = passthru
         self._random = random.Random(seed)
         self._block_devices = set()
@@ -891,11 +895,13 @@ class FakeNvmetConfigfs(HostFS):
                 # the transport-specific address subtype is reset with the type
                 self._put(d, "addr_tsas", {"tcp": "none", "rdma": "connected"}.get(trtype, "reserved"))
         elif attr == "addr_tsas":
-            # 6.7+: TCP only; tls1.3 needs the nvme keyring, which the fake does not have
-            if self._get(d, "addr_trtype") != "tcp" or _choice(value, ("none", "tls1.3")) != "none":
+            # 6.7+: TCP only; tls1.3 needs the .nvme keyring (nvmet_addr_tsas_store), and
+            # makes TLS required unless a secure channel requirement was set before
+            sectype = _choice(value, ("none", "tls1.3")) if self._get(d, "addr_trtype") == "tcp" else None
+            if sectype is None or (sectype == "tls1.3" and not self.tls_keyring):
                 raise _Refused(errno.EINVAL)
-            self._put(d, attr, "none")
-            self._put(d, "addr_treq", "not specified")
+            self._put(d, attr, sectype)
+            self._put(d, "addr_treq", "required" if sectype == "tls1.3" else "not specified")
         elif attr in ("param_inline_data_size", "param_max_queue_size"):
             self._put(d, attr, str(_kstrtoint(value)))
         else:

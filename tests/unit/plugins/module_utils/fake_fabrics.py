@@ -98,6 +98,7 @@ class FakeFabrics:
         self.unreachable = set(unreachable)
         self.cpus = cpus
         self.auth = auth  # False: a kernel without DH-HMAC-CHAP options (before 5.19)
+        self.tls = False  # True: CONFIG_NVME_TCP_TLS (6.7+), the bare "tls" option is known
         self.sources = dict(sources or {})
         self.calls = []
         self.kmsg = []
@@ -173,7 +174,8 @@ class FakeFabrics:
         for item in options.split(","):
             key, sep, value = item.partition("=")
             known = VALUE_TOKENS | (AUTH_TOKENS if self.auth else frozenset())
-            if (sep and key in known and value) or (not sep and key in FLAG_TOKENS):
+            flags = FLAG_TOKENS | (frozenset(["tls"]) if self.tls else frozenset())
+            if (sep and key in known and value) or (not sep and key in flags):
                 if key in INT_TOKENS:
                     try:
                         value = int(value)
