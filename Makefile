@@ -22,7 +22,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help deps venv collection image lab lab-up lab-down lab-status test sanity compat lint units \
-	molecule $(addprefix molecule-,$(SCENARIOS)) build requirements clean bench
+	molecule $(addprefix molecule-,$(SCENARIOS)) build requirements clean bench reliability
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -88,6 +88,12 @@ lab: lab-up
 # namespaces against a shell loop, on the lab; writes docs/benchmark.{json,md}. BENCH_ARGS=--skip-fleet ...
 bench: deps venv collection
 	$(VPY) tools/bench/bench.py -i $(LAB_INVENTORY) --json docs/benchmark.json --markdown docs/benchmark.md $(BENCH_ARGS)
+
+# The fault campaign on the lab (tools/faults/campaign.py): not a test, a measurement that
+# docs/reliability.md reports. FAULTS_ARGS="--only fabric-cuts" runs one fault.
+reliability: deps venv collection
+	$(VPY) tools/faults/campaign.py -i $(LAB_INVENTORY) --json docs/reliability.json \
+		--markdown docs/reliability-campaign.md $(FAULTS_ARGS)
 
 # -- tests ----------------------------------------------------------------------
 test: deps venv collection
