@@ -59,10 +59,10 @@ class Lab:
 
     def ssh(self, host, command, timeout=120, check=True):
         run = subprocess.run([sys.executable, str(LABCTL), "ssh", "-i", self.inventory, host, command],
-                             capture_output=True, text=True, timeout=timeout)
+                             capture_output=True, text=True, timeout=timeout, check=False)
         if check and run.returncode != 0:
-            raise RuntimeError("%s: %r failed (%d): %s" % (host, command, run.returncode,
-                                                          (run.stderr or run.stdout).strip()))
+            detail = (run.stderr or run.stdout).strip()
+            raise RuntimeError("%s: %r failed (%d): %s" % (host, command, run.returncode, detail))
         return run
 
     def wait_ssh(self, host, timeout=600):
@@ -160,7 +160,7 @@ class Workload:
         self.errors_before = lab.kernel_io_errors(WORKLOAD_HOST)
 
     def finish(self, timeout):
-        output, _ = self.process.communicate(timeout=timeout)
+        output = self.process.communicate(timeout=timeout)[0]
         report = json.loads(self.lab.ssh(WORKLOAD_HOST, "cat %s/%s.json" % (REMOTE_DIR, self.name)).stdout)
         log = self.lab.ssh(WORKLOAD_HOST, "cat %s/%s_iops.1.log" % (REMOTE_DIR, self.name)).stdout
         job = report["jobs"][0]
@@ -270,7 +270,7 @@ def killed_play(lab, device):
     cleanup = subprocess.run(
         ["ansible", TARGET, "-i", lab.inventory, "-m", "nvmeof.fleet.nvmet_subsystem",
          "-a", json.dumps({"nqn": EXTRA_NQN, "state": "absent"})], cwd=str(ROOT), env=lab.env,
-        capture_output=True, text=True)
+        capture_output=True, text=True, check=False)
     lab.ssh(TARGET, "rm -rf %s" % EXTRA_DIR, check=False)
     record = work.finish(timeout=1200)
     third_changed = changed_counts(out3)
@@ -331,7 +331,7 @@ def changed_counts(output):
 def bad_input_counts():
     """The unit suite's own summary line, and the lab's (molecule/faults writes it) when there is one."""
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/bad_input"],
-                         cwd=str(ROOT), capture_output=True, text=True)
+                         cwd=str(ROOT), capture_output=True, text=True, check=False)
     match = re.search(r"bad input: (\d+) cases ran, (\d+) held", run.stdout)
     counts = {"unit": {"ran": int(match.group(1)), "held": int(match.group(2))} if match else None,
               "unit_exit": run.returncode, "lab": None}
@@ -415,8 +415,8 @@ def main(argv=None):
         if args.markdown:
             Path(args.markdown).write_text(render_markdown(record))
     failed = [name for name, result in record["faults"].items() if not result["held"]]
-    say("faults held: %d of %d%s" % (len(record["faults"]) - len(failed), len(record["faults"]),
-                                      (" (not: %s)" % ", ".join(failed)) if failed else ""))
+    summary = "faults held: %d of %d" % (len(record["faults"]) - len(failed), len(record["faults"]))
+    say(summary + ((" (not: %s)" % ", ".join(failed)) if failed else ""))
     return 1 if failed else 0
 
 
