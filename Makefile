@@ -93,7 +93,7 @@ bench: deps venv collection
 # docs/reliability.md reports. FAULTS_ARGS="--only fabric-cuts" runs one fault.
 reliability: deps venv collection
 	$(VPY) tools/faults/campaign.py -i $(LAB_INVENTORY) --json docs/reliability.json \
-		--markdown docs/reliability-campaign.md $(FAULTS_ARGS)
+		--markdown docs/reliability.md $(FAULTS_ARGS)
 
 # -- tests ----------------------------------------------------------------------
 test: deps venv collection

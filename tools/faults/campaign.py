@@ -376,6 +376,20 @@ def render_markdown(record):
     return "\n".join(lines) + "\n"
 
 
+BEGIN, END = "<!-- campaign: begin (tools/faults/campaign.py writes this part) -->", "<!-- campaign: end -->"
+
+
+def write_section(path, section):
+    """Replaces the campaign's part of ``path`` (between BEGIN and END), or appends it."""
+    text = path.read_text() if path.exists() else ""
+    block = "%s\n%s%s\n" % (BEGIN, section, END)
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END) + 1:]
+    else:
+        text += ("\n" if text and not text.endswith("\n") else "") + block
+    path.write_text(text)
+
+
 RUNNERS = {"target-reboot": target_reboot, "fabric-cuts": fabric_cuts, "killed-play": killed_play,
            "concurrent-runs": concurrent_runs, "initiator-reboots": initiator_reboots}
 
@@ -413,7 +427,7 @@ def main(argv=None):
         say("%s: %s" % (name, json.dumps(result, sort_keys=True)))
         Path(args.json).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         if args.markdown:
-            Path(args.markdown).write_text(render_markdown(record))
+            write_section(Path(args.markdown), render_markdown(record))
     failed = [name for name, result in record["faults"].items() if not result["held"]]
     summary = "faults held: %d of %d" % (len(record["faults"]) - len(failed), len(record["faults"]))
     say(summary + ((" (not: %s)" % ", ".join(failed)) if failed else ""))

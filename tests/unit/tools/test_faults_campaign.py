@@ -65,3 +65,12 @@ def test_markdown_names_every_fault_its_figures_and_the_totals():
     assert "| Initiator rebooted 3 times | yes | 0 | 0 | - | 400 s |" in text
     assert "Longest I/O stall over the campaign: 71.0 s. I/O errors over the campaign: 4." in text
     assert '- Target rebooted under I/O: `{"target_reboot_s": 65.2}`' in text
+
+
+def test_the_section_replaces_its_own_part_only(tmp_path):
+    doc = tmp_path / "reliability.md"
+    campaign.write_section(doc, "first\n")
+    assert doc.read_text() == "%s\nfirst\n%s\n" % (campaign.BEGIN, campaign.END)
+    doc.write_text("# Reliability\n\nintro\n\n" + doc.read_text() + "\n## After\n")
+    campaign.write_section(doc, "second\n")
+    assert doc.read_text() == "# Reliability\n\nintro\n\n%s\nsecond\n%s\n\n## After\n" % (campaign.BEGIN, campaign.END)
