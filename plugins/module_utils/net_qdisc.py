@@ -38,13 +38,13 @@ def check_interfaces(fs, interfaces):
     for name in interfaces:
         if (not isinstance(name, _TEXT) or not name or len(name) > 15 or name in (".", "..")
                 or any(char in name for char in "/:") or any(char.isspace() for char in name)):
-            raise QdiscError("%r is not a network interface name" % (name,))
+            raise QdiscError("reapply_qdisc_interfaces: %r is not a network interface name" % (name,))
         if name not in names:
             names.append(name)
     missing = [name for name in names if not fs.exists("%s/%s" % (SYS_CLASS_NET, name))]
     if missing:
-        raise QdiscError("network interfaces not found (no %s/<name>): %s; nothing was changed"
-                         % (SYS_CLASS_NET, ", ".join(missing)))
+        raise QdiscError("reapply_qdisc_interfaces: network interfaces not found (no %s/<name>): %s; nothing was "
+                         "changed" % (SYS_CLASS_NET, ", ".join(missing)))
     return names
 
 

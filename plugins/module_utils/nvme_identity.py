@@ -55,7 +55,10 @@ def desired_identity(current, hostnqn=None, hostid=None, regenerate=False, new_u
     """(hostnqn, hostid) this host should have, from what it has and what was asked."""
     if regenerate:
         if hostnqn or hostid:
-            raise SpecError("regenerate_host_identity cannot be combined with hostnqn or hostid")
+            given = ", ".join("%s %r" % (name, value) for name, value in (("hostnqn", hostnqn), ("hostid", hostid))
+                              if value)
+            raise SpecError("regenerate_host_identity: true cannot be combined with %s: a regenerated identity is "
+                            "a new random one" % given)
         fresh = str(new_uuid or uuid.uuid4())
         return UUID_NQN_PREFIX + fresh, fresh
     if hostnqn:

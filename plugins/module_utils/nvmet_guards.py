@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import ipaddress
 import json
+import os
 import stat
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.kernel_features import (
@@ -22,6 +23,10 @@ from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import (
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_plan import port_edited
 
 TCP_ESTABLISHED = "01"
+# The kernel's own file systems: their regular files are kernel interfaces, never volumes.
+KERNEL_FILE_SYSTEMS = ("/proc", "/sys")
+# The operating system's own trees: a regular file there is the host's configuration or code.
+SYSTEM_TREES = ("/dev", "/run", "/etc", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib64")
 WILDCARDS = ("0.0.0.0", "::")
 
 
@@ -39,6 +44,18 @@ def device_identity(fs, path):
     if stat.S_ISBLK(info.st_mode):
         return ("block", info.st_rdev)
     return ("file", info.st_dev, info.st_ino)
+
+
+def tree_of(fs, path, trees):
+    """The one of ``trees`` that ``path`` lies in once its links are followed, or None."""
+    real = os.path.realpath(fs.path(path))
+    root = os.path.realpath(fs.root)
+    if root != "/":
+        real = "/" + os.path.relpath(real, root)
+    for top in trees:
+        if real == top or real.startswith(top + "/"):
+            return top
+    return None
 
 
 def _lio_exports(fs):
@@ -75,6 +92,14 @@ def check_devices(fs, spec, desired):
             raise GuardError("%s: %r does not exist on this host" % (option, path))
         if not (stat.S_ISBLK(info.st_mode) or stat.S_ISREG(info.st_mode)):
             raise GuardError("%s: %r is neither a block device nor a regular file" % (option, path))
+        kernel = tree_of(fs, path, KERNEL_FILE_SYSTEMS)
+        if kernel:
+            raise GuardError("%s: %r is a file of the kernel's %s, not a volume: hosts would read and write "
+                             "the kernel's state through it" % (option, path, kernel))
+        system = not fs.is_block_device(path) and tree_of(fs, path, SYSTEM_TREES)
+        if system:
+            raise GuardError("%s: %r is a file of the operating system (under %s), not a volume: hosts would "
+                             "read and write it; keep image files elsewhere (/srv, /var/lib)" % (option, path, system))
         identity = device_identity(fs, path)
         if identity in exported:
             raise GuardError("%s: %r is already exported as %s; two exports of one device "

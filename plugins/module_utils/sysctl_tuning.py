@@ -153,7 +153,7 @@ def parse_settings(settings):
         try:
             value = normalize_value(settings[key])
         except ValueError as error:
-            problems.append("value of %s %s" % (key, error))
+            problems.append("value of %s %s: %r" % (key, error, settings[key]))
             continue
         if path in by_path:
             problems.append("%s and %s are the same parameter" % (by_path[path], key))

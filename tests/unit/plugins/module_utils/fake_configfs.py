@@ -288,7 +288,8 @@ class FakeNvmetConfigfs(HostFS):
         self._block_devices.add(posixpath.normpath(path))
 
     def is_block_device(self, path):
-        if posixpath.normpath(path) in self._block_devices and os.path.exists(self.path(path)):
+        real = os.path.realpath(self.path(path))  # by-id links resolve to the device, as udev's do
+        if os.path.exists(real) and any(os.path.realpath(self.path(device)) == real for device in self._block_devices):
             return True
         return super(FakeNvmetConfigfs, self).is_block_device(path)
 
