@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
+
 FABRICS_DEVICE = "/dev/nvme-fabrics"
 
 
@@ -44,7 +46,7 @@ def host_tls_supported(fs):
     """NVMe/TCP TLS on the host: the kernel lists a ``tls`` connect option (CONFIG_NVME_TCP_TLS, 6.7+)."""
     try:
         tokens = fs.read(FABRICS_DEVICE)
-    except Exception:  # pylint: disable=broad-except  # an unreadable device: let the connect tell
+    except HostFSError:  # unreadable: the connect itself will tell
         return None
     if tokens:
         return "tls" in [token.split("=", 1)[0] for token in tokens.strip().split(",")]
