@@ -88,6 +88,14 @@ class Lab:
             time.sleep(1)
         raise RuntimeError("%s did not go down within %d s" % (host, timeout))
 
+    def reboot(self, host):
+        """Reboots ``host``; seconds until it answers on SSH again."""
+        self.ssh(host, "systemctl reboot", check=False)
+        started = time.monotonic()
+        self.wait_down(host)
+        self.wait_ssh(host)
+        return time.monotonic() - started
+
     def playbook(self, name, *args, background=False):
         log = open(self.log_dir / ("%s.log" % name), "w")
         command = ["ansible-playbook", "-i", self.inventory, str(SITE)] + list(args)
@@ -200,11 +208,7 @@ def held(record, extra_ok=True):
 def target_reboot(lab, device):
     work = Workload(lab, "target-reboot", device, runtime=300)
     time.sleep(20)
-    lab.ssh(TARGET, "systemctl reboot", check=False)
-    started = time.monotonic()
-    lab.wait_down(TARGET)
-    lab.wait_ssh(TARGET)
-    reboot = time.monotonic() - started
+    reboot = lab.reboot(TARGET)
     back = lab.wait_paths_live(WORKLOAD_HOST, 4)
     record = work.finish(timeout=600)
     record.update(target_reboot_s=round(reboot, 1), paths_back_after_ssh_s=round(back, 1))
@@ -303,11 +307,7 @@ def initiator_reboots(lab, device, reboots=3):
         name = "initiator-reboot-%d" % number
         lab.ssh(WORKLOAD_HOST, "mkdir -p %s && %s" % (REMOTE_DIR, " ".join(fio_args(name, device, mode="write"))),
                 timeout=600)
-        lab.ssh(WORKLOAD_HOST, "systemctl reboot", check=False)
-        started = time.monotonic()
-        lab.wait_down(WORKLOAD_HOST)
-        lab.wait_ssh(WORKLOAD_HOST)
-        booted = time.monotonic() - started
+        booted = lab.reboot(WORKLOAD_HOST)
         back = lab.wait_paths_live(WORKLOAD_HOST, 4)
         device = workload_device(lab)
         verify = lab.ssh(WORKLOAD_HOST, "%s && cat %s/%s.json" % (
