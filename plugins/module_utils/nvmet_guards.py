@@ -80,7 +80,9 @@ def check_devices(fs, spec, desired):
         if other == nqn:
             continue
         for nsid, namespace in subsystem["namespaces"].items():
-            identity = device_identity(fs, namespace.get("device_path") or "/nonexistent")
+            # A namespace whose device was never written shows "(null)": it exports nothing.
+            device = namespace.get("device_path") or ""
+            identity = device_identity(fs, device) if device.startswith("/") else None
             if identity:
                 exported[identity] = "namespace %d of subsystem %s" % (nsid, other)
     lio = _lio_exports(fs)

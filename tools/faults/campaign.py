@@ -258,7 +258,8 @@ def killed_play(lab, device):
     while process.poll() is None and time.monotonic() - started < 1200:
         at_kill = extra_state(lab)
         if at_kill[0] >= KILL_AFTER_NAMESPACES:
-            lab.ssh(TARGET, "pkill -KILL -f nvmet_subsystem", check=False)
+            # The module's command line is only python3 (pipelining): the host lock names its pid.
+            lab.ssh(TARGET, "kill -KILL $(cat /run/lock/nvmeof-fleet.lock)", check=False)
             os.killpg(process.pid, signal.SIGKILL)
             break
         time.sleep(0.2)

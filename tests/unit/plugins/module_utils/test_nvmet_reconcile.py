@@ -303,3 +303,14 @@ def test_nvmet_not_loaded(nvmet_configfs_factory):
     would = reconcile(fs, FakeIp(), declared(), check_mode=True)
     assert would["changed"] and would["after"]["state"] == "present"
     assert not reconcile(fs, FakeIp(), normalize({"nqn": DB, "state": "absent"}))["changed"]
+
+
+def test_a_namespace_left_without_a_device_blocks_no_other_subsystem(fs):
+    """A run killed between a namespace's mkdir and its device_path write leaves "(null)" there."""
+    fs.make_dir("/sys/kernel/config/nvmet/subsystems/%s" % LOGS)
+    fs.make_dir("/sys/kernel/config/nvmet/subsystems/%s/namespaces/1" % LOGS)
+    assert read_world(fs)["subsystems"][LOGS]["namespaces"][1]["device_path"] == "(null)"
+    assert apply(fs, declared())["changed"]
+    assert not apply(fs, declared())["changed"]
+    healed = apply(fs, declared(nqn=LOGS))
+    assert healed["changed"] and healed["after"]["namespaces"][0]["device_path"] == "/srv/logs-1.img"
