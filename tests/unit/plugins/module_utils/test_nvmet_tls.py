@@ -8,13 +8,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
 
 import pytest
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_guards import GuardError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_reconcile import reconcile
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import SpecError, normalize
+
+from test_nvmet_reconcile import put_file as put  # same directory, on sys.path
 
 DB = "nqn.2026-11.invalid.example:db"
 LOGS = "nqn.2026-11.invalid.example:logs"
@@ -37,14 +38,6 @@ class FakeHost:
             return (0 if self.tlshd == "active" else 3), self.tlshd + "\n", ""
         assert args == ["ip", "-json", "address", "show"]
         return 0, json.dumps([{"ifname": "eth1", "addr_info": [{"local": "10.90.1.11"}]}]), ""
-
-
-def put(fs, path, content):
-    real = fs.path(path)
-    if not os.path.isdir(os.path.dirname(real)):
-        os.makedirs(os.path.dirname(real))
-    with open(real, "w") as handle:
-        handle.write(content)
 
 
 def target(factory, kernel="6.12", config="CONFIG_NVME_TARGET_TCP_TLS=y\n", keys=NVME_KEYRING, tls_keyring=True):
