@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 LABCTL = ROOT / "lab" / "labctl.py"
+KILL_APPLY = ROOT / "molecule" / "faults" / "files" / "kill-apply.py"
+CONFIGFS_SUBSYSTEMS = "/sys/kernel/config/nvmet/subsystems"
 SITE = ROOT / "playbooks" / "site.yml"
 WORKLOAD_HOST = "initiator1"
 TARGET = "target1"
@@ -44,6 +46,9 @@ EXTRA_NQN = "nqn.2026-11.invalid.nvmeof-fleet.lab:extra"
 EXTRA_DIR = "/var/lib/nvmeof-faults"
 EXTRA_NAMESPACES = 200
 KILL_AFTER_NAMESPACES = 20
+# Seconds of I/O on the whole lab after a fault is over, before fio is stopped.
+SETTLE_S = 15
+FIO_EXIT_ON_SIGINT = 128
 FAULTS = ("target-reboot", "fabric-cuts", "killed-play", "concurrent-runs", "initiator-reboots")
 
 
@@ -56,6 +61,8 @@ class Lab:
         self.inventory = inventory
         self.log_dir = log_dir
         self.env = dict(os.environ, ANSIBLE_FORCE_COLOR="0")
+        # How many fabrics controllers the workload host has when the lab is whole.
+        self.paths_when_whole = 0
 
     def ssh(self, host, command, timeout=120, check=True):
         run = subprocess.run([sys.executable, str(LABCTL), "ssh", "-i", self.inventory, host, command],
@@ -90,7 +97,8 @@ class Lab:
 
     def reboot(self, host):
         """Reboots ``host``; seconds until it answers on SSH again."""
-        self.ssh(host, "systemctl reboot", check=False)
+        # --no-block: the SSH session returns before sshd goes away under it.
+        self.ssh(host, "systemctl --no-block reboot", check=False)
         started = time.monotonic()
         self.wait_down(host)
         self.wait_ssh(host)
@@ -113,15 +121,15 @@ class Lab:
                              "echo \"$(cat $c/subsysnqn) $(cat $c/state)\"; done; true").stdout
         return [tuple(line.split()) for line in out.splitlines() if len(line.split()) == 2]
 
-    def wait_paths_live(self, host, expected, timeout=300):
-        """Seconds until ``expected`` controllers of the host are all live."""
+    def wait_paths_live(self, host, timeout=300):
+        """Seconds until the host has as many controllers as when the lab was whole, all live."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             try:
                 states = self.paths(host)
             except (RuntimeError, subprocess.TimeoutExpired):
                 states = []
-            if len(states) >= expected and all(state == "live" for _nqn, state in states):
+            if len(states) >= self.paths_when_whole and all(state == "live" for _nqn, state in states):
                 return time.monotonic() - started
             time.sleep(2)
         raise RuntimeError("%s: not every path live after %d s: %s" % (host, timeout, self.paths(host)))
@@ -156,10 +164,16 @@ def fio_args(name, device, runtime=None, mode="verify-backlog"):
 
 
 class Workload:
-    """fio under a fault, run over SSH from here; its JSON and IOPS log fetched when it ends."""
+    """fio under a fault, run over SSH from here; its JSON and IOPS log fetched when it ends.
 
-    def __init__(self, lab, name, device, runtime):
+    fio runs until the fault is over and the paths are back plus ``SETTLE_S``, then is stopped
+    with SIGINT, on which it ends its jobs and still writes its report (exit status 128 then);
+    ``runtime`` is only the bound if the stop never comes.
+    """
+
+    def __init__(self, lab, name, device, runtime=1800):
         self.lab, self.name = lab, name
+        self.stopped = False
         command = "mkdir -p %s && rm -f %s/%s* && %s" % (
             REMOTE_DIR, REMOTE_DIR, name, " ".join(fio_args(name, device, runtime)))
         self.process = subprocess.Popen(
@@ -167,13 +181,19 @@ class Workload:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.errors_before = lab.kernel_io_errors(WORKLOAD_HOST)
 
-    def finish(self, timeout):
+    def finish(self, timeout=300):
+        """Stops fio after ``SETTLE_S`` more seconds of I/O on the whole lab; its figures."""
+        time.sleep(SETTLE_S)
+        if self.process.poll() is None:
+            self.lab.ssh(WORKLOAD_HOST, "pkill -INT -x fio", check=False)
+            self.stopped = True
         output = self.process.communicate(timeout=timeout)[0]
-        report = json.loads(self.lab.ssh(WORKLOAD_HOST, "cat %s/%s.json" % (REMOTE_DIR, self.name)).stdout)
+        report = fio_report(self.lab.ssh(WORKLOAD_HOST, "cat %s/%s.json" % (REMOTE_DIR, self.name)).stdout)
         log = self.lab.ssh(WORKLOAD_HOST, "cat %s/%s_iops.1.log" % (REMOTE_DIR, self.name)).stdout
         job = report["jobs"][0]
         return {
             "fio_exit": self.process.returncode,
+            "fio_stopped": self.stopped,
             "fio_output": output.strip()[-400:],
             "fio_errors": job.get("error", 0) + job.get("total_err", 0),
             "written_mib": round(job["write"]["io_kbytes"] / 1024.0, 1),
@@ -181,6 +201,14 @@ class Workload:
             "longest_stall_s": longest_stall(log),
             "kernel_io_errors": self.lab.kernel_io_errors(WORKLOAD_HOST) - self.errors_before,
         }
+
+
+def fio_report(text):
+    """fio's JSON report; a stopped fio writes "fio: terminating on signal 2" lines ahead of it."""
+    start = re.search(r"^\{", text, re.MULTILINE)
+    if not start:
+        raise RuntimeError("no fio report in %r" % text[-300:])
+    return json.loads(text[start.start():])
 
 
 def longest_stall(iops_log, interval_ms=1000):
@@ -197,8 +225,13 @@ def longest_stall(iops_log, interval_ms=1000):
     return round(max([0] + gaps) / 1000.0, 1)
 
 
+def fio_exit_ok(record):
+    """fio ended by itself with 0, or with 128 because the campaign stopped it (SIGINT)."""
+    return record.get("fio_exit", 0) == 0 or (record.get("fio_stopped") and record["fio_exit"] == FIO_EXIT_ON_SIGINT)
+
+
 def held(record, extra_ok=True):
-    record["held"] = bool(extra_ok and record.get("fio_exit", 0) == 0 and record.get("fio_errors", 0) == 0
+    record["held"] = bool(extra_ok and fio_exit_ok(record) and record.get("fio_errors", 0) == 0
                           and record.get("kernel_io_errors", 0) == 0)
     return record
 
@@ -206,23 +239,23 @@ def held(record, extra_ok=True):
 # -- the faults ------------------------------------------------------------------
 
 def target_reboot(lab, device):
-    work = Workload(lab, "target-reboot", device, runtime=300)
+    work = Workload(lab, "target-reboot", device)
     time.sleep(20)
     reboot = lab.reboot(TARGET)
-    back = lab.wait_paths_live(WORKLOAD_HOST, 4)
-    record = work.finish(timeout=600)
+    back = lab.wait_paths_live(WORKLOAD_HOST)
+    record = work.finish()
     record.update(target_reboot_s=round(reboot, 1), paths_back_after_ssh_s=round(back, 1))
     return held(record)
 
 
 def fabric_cuts(lab, device, cycles=10, down=6, up=14):
-    work = Workload(lab, "fabric-cuts", device, runtime=cycles * (down + up) + 30)
+    work = Workload(lab, "fabric-cuts", device)
     time.sleep(15)
     for _cycle in range(cycles):
         lab.ssh(TARGET, "ip link set eth2 down && sleep %d && ip link set eth2 up" % down)
         time.sleep(up)
-    back = lab.wait_paths_live(WORKLOAD_HOST, 4)
-    record = work.finish(timeout=600)
+    back = lab.wait_paths_live(WORKLOAD_HOST)
+    record = work.finish()
     record.update(cycles=cycles, down_s=down, up_s=up, paths_back_after_last_cut_s=round(back, 1))
     return held(record)
 
@@ -240,31 +273,47 @@ def killed_play_vars(log_dir, count=EXTRA_NAMESPACES):
 
 def extra_state(lab):
     """(namespaces, linked ports) of the extra subsystem in target1's configfs."""
-    out = lab.ssh(TARGET, "ls /sys/kernel/config/nvmet/subsystems/%s/namespaces 2>/dev/null | wc -l; "
+    out = lab.ssh(TARGET, "ls %s/%s/namespaces 2>/dev/null | wc -l; "
                           "ls -d /sys/kernel/config/nvmet/ports/*/subsystems/%s 2>/dev/null | wc -l"
-                  % (EXTRA_NQN, EXTRA_NQN)).stdout.split()
+                  % (CONFIGFS_SUBSYSTEMS, EXTRA_NQN, EXTRA_NQN)).stdout.split()
     return int(out[0]), int(out[1])
+
+
+def remove_extra(lab):
+    """Takes the extra subsystem and its files away; the exit status of the module call."""
+    removed = subprocess.run(
+        ["ansible", TARGET, "-i", lab.inventory, "-m", "nvmeof.fleet.nvmet_subsystem",
+         "-a", json.dumps({"nqn": EXTRA_NQN, "state": "absent"})], cwd=str(ROOT), env=lab.env,
+        capture_output=True, text=True, check=False)
+    lab.ssh(TARGET, "rm -rf %s" % EXTRA_DIR, check=False)
+    return removed.returncode
+
+
+def key_values(output):
+    return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
 
 
 def killed_play(lab, device):
     """Both the play and the module on target1 are killed once the apply is under way."""
-    work = Workload(lab, "killed-play", device, runtime=1200)
+    remove_extra(lab)
+    work = Workload(lab, "killed-play", device)
     lab.ssh(TARGET, "mkdir -p %s && for i in $(seq 1 %d); do truncate -s 1M %s/ns-$i.img; done"
             % (EXTRA_DIR, EXTRA_NAMESPACES, EXTRA_DIR))
     extra_vars = "@%s" % killed_play_vars(lab.log_dir)
+    # The watcher on target1 kills the module (by the pid in the host lock) the moment namespace
+    # KILL_AFTER_NAMESPACES appears: polled from here over SSH, the apply was over before it was seen.
+    with open(KILL_APPLY, "rb") as script:
+        watcher = subprocess.Popen(
+            [sys.executable, str(LABCTL), "ssh", "-i", lab.inventory, TARGET, "python3 - %s/%s 900 %d" % (
+                CONFIGFS_SUBSYSTEMS, EXTRA_NQN, KILL_AFTER_NAMESPACES)],
+            stdin=script, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     process, log = lab.playbook("killed-play-1", "-e", extra_vars, background=True)
-    started = time.monotonic()
-    at_kill = (0, 0)
-    while process.poll() is None and time.monotonic() - started < 1200:
-        at_kill = extra_state(lab)
-        if at_kill[0] >= KILL_AFTER_NAMESPACES:
-            # The module's command line is only python3 (pipelining): the host lock names its pid.
-            lab.ssh(TARGET, "kill -KILL $(cat /run/lock/nvmeof-fleet.lock)", check=False)
-            os.killpg(process.pid, signal.SIGKILL)
-            break
-        time.sleep(0.2)
-    killed = process.wait() == -signal.SIGKILL
+    watched = key_values(watcher.communicate(timeout=1200)[0].decode("utf-8", "replace"))
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    killed = process.wait() == -signal.SIGKILL and "module_killed" in watched
     log.close()
+    at_kill = (len(watched.get("namespaces_left", "").split()), len(watched.get("ports_linked_left", "").split()))
     left = extra_state(lab)
     rc2, _out2 = lab.playbook("killed-play-2", "-e", extra_vars)
     rc3, out3 = lab.playbook("killed-play-3", "-e", extra_vars)
@@ -272,24 +321,21 @@ def killed_play(lab, device):
     saved = lab.ssh(TARGET, "python3 -c \"import json,sys; print(len(json.load(open(sys.argv[1]))['namespaces']))\" "
                             "/etc/nvmeof-fleet/nvmet/subsystems/%s.json" % EXTRA_NQN,
                     check=False).stdout.strip()
-    cleanup = subprocess.run(
-        ["ansible", TARGET, "-i", lab.inventory, "-m", "nvmeof.fleet.nvmet_subsystem",
-         "-a", json.dumps({"nqn": EXTRA_NQN, "state": "absent"})], cwd=str(ROOT), env=lab.env,
-        capture_output=True, text=True, check=False)
-    lab.ssh(TARGET, "rm -rf %s" % EXTRA_DIR, check=False)
-    record = work.finish(timeout=1200)
+    cleanup_rc = remove_extra(lab)
+    record = work.finish()
     third_changed = changed_counts(out3)
     record.update(killed=killed, at_kill={"namespaces": at_kill[0], "linked_ports": at_kill[1]},
                   left_by_kill={"namespaces": left[0], "linked_ports": left[1]}, rerun_rc=rc2, third_run_rc=rc3,
                   third_run_changed=third_changed, converged={"namespaces": converged[0], "linked_ports": converged[1]},
-                  saved_namespaces=saved, cleanup_rc=cleanup.returncode)
+                  saved_namespaces=saved, cleanup_rc=cleanup_rc,
+                  module_killed=watched.get("module_killed", "no"))
     return held(record, killed and left[0] < EXTRA_NAMESPACES and rc2 == 0 and rc3 == 0 and bool(third_changed)
                 and not any(third_changed.values()) and converged == (EXTRA_NAMESPACES, 2)
-                and saved == str(EXTRA_NAMESPACES) and cleanup.returncode == 0)
+                and saved == str(EXTRA_NAMESPACES) and cleanup_rc == 0)
 
 
 def concurrent_runs(lab, device):
-    work = Workload(lab, "concurrent-runs", device, runtime=900)
+    work = Workload(lab, "concurrent-runs", device)
     first = lab.playbook("concurrent-a", background=True)
     second = lab.playbook("concurrent-b", background=True)
     codes = []
@@ -297,7 +343,7 @@ def concurrent_runs(lab, device):
         codes.append(process.wait())
         log.close()
     rc3, out3 = lab.playbook("concurrent-after")
-    record = work.finish(timeout=1200)
+    record = work.finish()
     record.update(run_rcs=codes, after_rc=rc3, after_changed=changed_counts(out3))
     return held(record, codes == [0, 0] and rc3 == 0 and not any(changed_counts(out3).values()))
 
@@ -309,11 +355,11 @@ def initiator_reboots(lab, device, reboots=3):
         lab.ssh(WORKLOAD_HOST, "mkdir -p %s && %s" % (REMOTE_DIR, " ".join(fio_args(name, device, mode="write"))),
                 timeout=600)
         booted = lab.reboot(WORKLOAD_HOST)
-        back = lab.wait_paths_live(WORKLOAD_HOST, 4)
+        back = lab.wait_paths_live(WORKLOAD_HOST)
         device = workload_device(lab)
         verify = lab.ssh(WORKLOAD_HOST, "%s && cat %s/%s.json" % (
             " ".join(fio_args(name, device, mode="verify")), REMOTE_DIR, name), timeout=600, check=False)
-        job = json.loads(verify.stdout[verify.stdout.index("{"):])["jobs"][0] if "{" in verify.stdout else {}
+        job = fio_report(verify.stdout)["jobs"][0] if verify.returncode == 0 else {}
         rounds.append({"reboot": number, "ssh_back_s": round(booted, 1), "paths_back_after_ssh_s": round(back, 1),
                        "paths": len(lab.paths(WORKLOAD_HOST)), "verify_exit": verify.returncode,
                        "verified_mib": round(job.get("read", {}).get("io_kbytes", 0) / 1024.0, 1),
@@ -349,8 +395,20 @@ FAULT_TITLES = {
     "concurrent-runs": "Two runs of site.yml at once against the lab",
     "initiator-reboots": "Initiator rebooted 3 times",
 }
-MEASURES = ("target_reboot_s", "paths_back_after_ssh_s", "paths_back_after_last_cut_s", "at_kill", "left_by_kill",
-            "converged", "saved_namespaces", "third_run_changed", "run_rcs", "after_changed", "rounds", "error")
+MEASURES = ("target_reboot_s", "paths_back_after_ssh_s", "paths_back_after_last_cut_s", "module_killed", "at_kill",
+            "left_by_kill", "converged", "saved_namespaces", "third_run_changed", "run_rcs", "after_changed",
+            "rounds", "error")
+
+
+def bad_input_line(counts):
+    """The bad-input figures of the record, as one sentence."""
+    unit, lab = counts.get("unit"), counts.get("lab")
+    unit_figures = ("%d cases ran, %d held" % (unit["ran"], unit["held"]) if unit
+                    else "no summary (exit %s)" % counts.get("unit_exit"))
+    parts = ["fake lab hosts (`make units`): %s" % unit_figures]
+    parts.append("real kernels of the faults lab (`molecule test -s faults`, %s): %d cases ran, %d held" % (
+        lab["date"], lab["ran"], lab["held"]) if lab else "real kernels of the faults lab: not run on this machine")
+    return "Bad input (`tests/bad_input/cases.yml`): " + "; ".join(parts) + "."
 
 
 def render_markdown(record):
@@ -358,7 +416,9 @@ def render_markdown(record):
     faults = record["faults"]
     lines = ["Measured %s on `%s` (workload device on initiator1: `%s`)." % (
         record["date"], record["inventory"], record["device"]), "",
-        "Workload during each fault: `%s`." % record["workload"], "",
+        bad_input_line(record.get("bad_input") or {}), "",
+        "Workload during each fault: `%s`, stopped with %s (%d fabrics controllers on initiator1 when the lab "
+        "is whole)." % (record["workload"], record["workload_stop"], record["paths_when_whole"]), "",
         "| fault | held | fio errors | kernel I/O errors | longest I/O stall | duration |",
         "| --- | --- | --- | --- | --- | --- |"]
     for name, result in faults.items():
@@ -412,10 +472,17 @@ def main(argv=None):
     if rc != 0:
         raise SystemExit("site.yml failed on the lab: see %s/converge.log" % log_dir)
     device = workload_device(lab)
+    lab.paths_when_whole = len(lab.paths(WORKLOAD_HOST))
     record = {"date": datetime.date.today().isoformat(), "inventory": args.inventory, "device": device,
-              "workload": " ".join(fio_args("NAME", device, 0)).replace("--runtime=0", "--runtime=<fault>"),
+              "workload": " ".join(fio_args("NAME", device, 0)).replace("--runtime=0", "--runtime=<bound>"),
+              "workload_stop": "SIGINT %d s after the fault is over and every path is back" % SETTLE_S,
+              "paths_when_whole": lab.paths_when_whole,
               "faults": {}}
     record["bad_input"] = bad_input_counts()
+    if args.only and Path(args.json).exists():
+        # A partial run updates its faults in the last record and keeps the others.
+        earlier = json.loads(Path(args.json).read_text()).get("faults", {})
+        record["faults"] = dict((name, earlier[name]) for name in FAULTS if name in earlier)
     for name in args.only or FAULTS:
         say("fault %s" % name)
         started = time.monotonic()
@@ -424,7 +491,9 @@ def main(argv=None):
         except Exception as error:  # pylint: disable=broad-except  # a fault that breaks the run is recorded
             result = {"held": False, "error": str(error)}
         result["duration_s"] = round(time.monotonic() - started, 1)
+        result["date"] = datetime.date.today().isoformat()
         record["faults"][name] = result
+        record["faults"] = dict((key, record["faults"][key]) for key in FAULTS if key in record["faults"])
         say("%s: %s" % (name, json.dumps(result, sort_keys=True)))
         Path(args.json).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         if args.markdown:

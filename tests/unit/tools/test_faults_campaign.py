@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 CAMPAIGN = Path(__file__).resolve().parents[3] / "tools" / "faults" / "campaign.py"
 _SPEC = importlib.util.spec_from_file_location("faults_campaign", CAMPAIGN)
 campaign = importlib.util.module_from_spec(_SPEC)
@@ -48,10 +50,17 @@ def test_held_needs_a_clean_workload_and_the_fault_s_own_checks():
     assert campaign.held(dict(clean, fio_errors=1))["held"] is False
     assert campaign.held(dict(clean, kernel_io_errors=2))["held"] is False
     assert campaign.held(dict(clean, fio_exit=1))["held"] is False
+    # 128: fio's status after SIGINT, good only when the campaign sent it
+    assert campaign.held(dict(clean, fio_exit=128, fio_stopped=True))["held"] is True
+    assert campaign.held(dict(clean, fio_exit=128, fio_stopped=False))["held"] is False
+    assert campaign.held(dict(clean, fio_exit=1, fio_stopped=True))["held"] is False
 
 
 def test_markdown_names_every_fault_its_figures_and_the_totals():
     record = {"date": "2026-11-22", "inventory": "lab/inventory.yml", "device": "/dev/nvme0n1", "workload": "fio x",
+              "workload_stop": "SIGINT 15 s after", "paths_when_whole": 6,
+              "bad_input": {"unit": {"ran": 149, "held": 149}, "unit_exit": 0,
+                            "lab": {"date": "2026-11-22", "ran": 149, "held": 149}},
               "faults": {
                   "target-reboot": {"held": True, "fio_errors": 0, "kernel_io_errors": 0, "longest_stall_s": 71.0,
                                     "duration_s": 240.4, "target_reboot_s": 65.2},
@@ -60,6 +69,8 @@ def test_markdown_names_every_fault_its_figures_and_the_totals():
                   "initiator-reboots": {"held": True, "fio_errors": 0, "kernel_io_errors": 0,
                                         "longest_stall_s": None, "duration_s": 400.0, "rounds": []}}}
     text = campaign.render_markdown(record)
+    assert ("Bad input (`tests/bad_input/cases.yml`): fake lab hosts (`make units`): 149 cases ran, 149 held; "
+            "real kernels of the faults lab (`molecule test -s faults`, 2026-11-22): 149 cases ran, 149 held.") in text
     assert "| Target rebooted under I/O | yes | 0 | 0 | 71.0 s | 240 s |" in text
     assert "| Storage fabric 2 cut and restored 10 times under I/O | **no** | 3 | 1 | 9.0 s | 230 s |" in text
     assert "| Initiator rebooted 3 times | yes | 0 | 0 | - | 400 s |" in text
@@ -74,3 +85,20 @@ def test_the_section_replaces_its_own_part_only(tmp_path):
     doc.write_text("# Reliability\n\nintro\n\n" + doc.read_text() + "\n## After\n")
     campaign.write_section(doc, "second\n")
     assert doc.read_text() == "# Reliability\n\nintro\n\n%s\nsecond\n%s\n\n## After\n" % (campaign.BEGIN, campaign.END)
+
+
+def test_bad_input_without_a_lab_run_or_a_unit_summary_says_so():
+    assert campaign.bad_input_line({"unit": None, "unit_exit": 2, "lab": None}) == (
+        "Bad input (`tests/bad_input/cases.yml`): fake lab hosts (`make units`): no summary (exit 2); "
+        "real kernels of the faults lab: not run on this machine.")
+
+
+def test_the_fio_report_is_found_after_the_lines_of_a_stopped_fio():
+    text = "\nfio: terminating on signal 2\n\nfio: terminating on signal 2\n{\n  \"jobs\" : [{\"error\" : 0}]\n}\n"
+    assert campaign.fio_report(text) == {"jobs": [{"error": 0}]}
+    assert campaign.fio_report('{"jobs": []}') == {"jobs": []}
+
+
+def test_no_fio_report_is_an_error_that_quotes_the_output():
+    with pytest.raises(RuntimeError, match="no such file"):
+        campaign.fio_report("fio: no such file\n")
