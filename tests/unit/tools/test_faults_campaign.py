@@ -102,3 +102,21 @@ def test_the_fio_report_is_found_after_the_lines_of_a_stopped_fio():
 def test_no_fio_report_is_an_error_that_quotes_the_output():
     with pytest.raises(RuntimeError, match="no such file"):
         campaign.fio_report("fio: no such file\n")
+
+
+def test_fio_verifies_as_it_writes_and_is_capped_only_when_asked():
+    args = campaign.fio_args("cut", "/dev/nvme0n1", 1800)
+    assert "--verify=crc32c" in args and "--verify_backlog=256" in args and "--runtime=1800" in args
+    assert not [arg for arg in args if arg.startswith("--rate_iops")]
+    assert "--rate_iops=100" in campaign.fio_args("play", "/dev/nvme0n1", 1800, rate_iops=100)
+    assert "--verify_only" in campaign.fio_args("boot", "/dev/nvme0n1", mode="verify")
+
+
+def test_a_capped_fault_says_so_and_an_uncapped_one_does_not():
+    record = {"date": "2026-11-22", "inventory": "lab/inventory.yml", "device": "/dev/nvme0n1", "workload": "fio x",
+              "workload_stop": "SIGINT", "paths_when_whole": 4, "bad_input": {},
+              "faults": {"target-reboot": {"held": True, "fio_rate_iops": None, "duration_s": 1},
+                         "killed-play": {"held": True, "fio_rate_iops": 100, "duration_s": 1}}}
+    text = campaign.render_markdown(record)
+    assert '- Target rebooted under I/O: `{}`' in text
+    assert '- Play killed while applying a target, then run again: `{"fio_rate_iops": 100}`' in text
