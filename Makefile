@@ -97,7 +97,7 @@ reliability: deps venv collection
 
 # -- tests ----------------------------------------------------------------------
 test: deps venv collection
-	@bash tools/run-tests sanity compat lint units $(addprefix molecule-,$(SCENARIOS))
+	@$(PYTHON) tools/run-tests sanity compat lint units $(addprefix molecule-,$(SCENARIOS))
 
 # $(1): the virtualenv whose ansible-test runs, on a copy of the tracked files
 define run_sanity

@@ -1,25 +1,13 @@
 """The pure parts of tools/bench: parsing, ratios, tables and the callback's counting."""
 
-import importlib.util
 import resource
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH_DIR = Path(__file__).resolve().parents[3] / "tools" / "bench"
+from tool_modules import load_tool
 
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load("bench", BENCH_DIR / "bench.py")
-bench_counter = _load("bench_counter", BENCH_DIR / "callback_plugins" / "bench_counter.py")
+bench = load_tool("bench", "bench/bench.py")
+bench_counter = load_tool("bench_counter", "bench/callback_plugins/bench_counter.py")
 Outcome = bench_counter.Outcome
 
 

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: nvmeof.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Counts module runs per host and times tasks for tools/bench/bench.py."""
+"""Counts module runs per host and times tasks for tools/bench/bench.py and, in its append mode,
+sums each playbook run up for tools/timing/report.py."""
 
 DOCUMENTATION = r"""
 name: bench_counter
@@ -17,6 +18,8 @@ description:
   - Records the start and end of every task (and of every host's part of it) in seconds since the
     playbook started, from the controller's monotonic clock.
   - Writes everything as JSON to O(output) when the run ends.
+  - With O(timing_log), appends one JSON line per run to it when the run ends (the append mode,
+    for the timing report of C(make test)).
 author:
   - nvmeof.fleet contributors (@nvmeof-fleet)
 requirements:
@@ -27,6 +30,20 @@ options:
     type: path
     env:
       - name: BENCH_COUNTER_OUTPUT
+  timing_log:
+    description:
+      - Path of a JSON-lines file to which each run appends one line, in one write so that runs at
+        the same time never mix their lines; C(playbook) (the file name), C(check_mode),
+        C(seconds) (the run's wall time), C(module_calls) (results counted as module runs, reboots
+        not included), C(module_seconds) (wall time of the tasks that ran a module on a remote
+        host, reboot tasks not included), C(reboots) (hosts that C(ansible.builtin.reboot) tasks
+        rebooted or failed to, none in check mode) and C(reboot_seconds) (wall time of those tasks).
+      - Only a top-level run appends. A run that a task of such a run starts (C(ansible-playbook)
+        in a C(command) task) inherits the environment variable C(BENCH_COUNTER_TIMED_RUN) that
+        the top-level run sets, and appends nothing, since its time is inside the task that started it.
+    type: path
+    env:
+      - name: TEST_TIMING_LOG
 """
 
 # The plugin's documentation comes first, as in every Ansible plugin.
@@ -37,6 +54,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 # pylint: enable=wrong-import-position
@@ -50,6 +68,8 @@ CONTROLLER_ACTIONS = frozenset((
 LOCAL_NAMES = frozenset(("localhost", "127.0.0.1", "::1"))
 BUILTIN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 HOST_FIELDS = ("modules", "ok", "changed", "failed", "skipped", "unreachable", "controller")
+# Set by a run that appends to the timing log, for the runs its tasks start to see.
+TIMED_RUN_MARKER = "BENCH_COUNTER_TIMED_RUN"
 
 
 def short_action(action):
@@ -185,6 +205,45 @@ def write_json(path, data):
     os.replace(temporary, path)
 
 
+def timing_line(report, playbook, check_mode):
+    """The timing log's line of one run, from a BenchCounter report."""
+    line = {"playbook": playbook, "check_mode": bool(check_mode), "seconds": report["duration"],
+            "module_calls": 0, "module_seconds": 0.0, "reboots": 0, "reboot_seconds": 0.0}
+    for task in report["tasks"]:
+        seconds = task["duration"] or 0.0  # None: no host finished the task (the run was stopped)
+        if short_action(task["action"]) == "reboot":
+            # In check mode the reboot action only says it would reboot.
+            line["reboots"] += 0 if check_mode else task["modules"]
+            line["reboot_seconds"] += seconds
+        elif task["modules"]:
+            line["module_calls"] += task["modules"]
+            line["module_seconds"] += seconds
+    for key in ("module_seconds", "reboot_seconds"):
+        line[key] = round(line[key], 6)
+    return line
+
+
+def claim_timing_log(path, environ):
+    """The timing log this run appends to: None without one, or when a timed run started this one.
+
+    Marks environ, so that the runs started by this run's tasks (which inherit it) stay silent.
+    """
+    if not path or environ.get(TIMED_RUN_MARKER):
+        return None
+    environ[TIMED_RUN_MARKER] = path
+    return path
+
+
+def append_json_line(path, data):
+    """Appends data as one line in a single write: O_APPEND keeps concurrent writers' lines whole."""
+    line = (json.dumps(data, sort_keys=True) + "\n").encode("utf-8")
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(descriptor, line)
+    finally:
+        os.close(descriptor)
+
+
 class CallbackModule(CallbackBase):
     """Feeds BenchCounter from Ansible's callback events."""
 
@@ -196,6 +255,8 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.counter = BenchCounter()
+        self.playbook = None
+        self.timing_log = None
 
     @staticmethod
     def _action(task):
@@ -214,6 +275,10 @@ class CallbackModule(CallbackBase):
                           changed=bool(result.result.get("changed", False)), delegate_to=task.delegate_to,
                           delegated_connection=delegated.get("ansible_connection"), item=item)
         self.counter.result(self._uuid(task), outcome, name=task.get_name())
+
+    def v2_playbook_on_start(self, playbook):
+        self.playbook = os.path.basename(playbook._file_name)  # pylint: disable=protected-access
+        self.timing_log = claim_timing_log(self.get_option("timing_log"), os.environ)
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self.counter.task_start(self._uuid(task), task.get_name(), self._action(task))
@@ -247,8 +312,11 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats):
         output = self.get_option("output")
-        if not output:
+        if self.timing_log:
+            report = self.counter.report()
+            append_json_line(self.timing_log, timing_line(report, self.playbook, context.CLIARGS.get("check")))
+        elif not output and not self.get_option("timing_log"):
             self._display.warning("bench_counter: no output path (BENCH_COUNTER_OUTPUT), nothing written")
-            return
-        recap = dict((host, stats.summarize(host)) for host in sorted(stats.processed))
-        write_json(output, self.counter.report(recap))
+        if output:
+            recap = dict((host, stats.summarize(host)) for host in sorted(stats.processed))
+            write_json(output, self.counter.report(recap))
