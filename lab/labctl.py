@@ -9,8 +9,10 @@
 """
 
 import argparse
+import fcntl
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import labimage
 import labqemu
+import labsnapshot
 import labspec
 from labcommon import Heartbeat, LabError, say, tail
 from labvm import Vm, choose_accel, read_pid, ssh_base
@@ -27,6 +30,7 @@ from labvm import Vm, choose_accel, read_pid, ssh_base
 BOOT_TIMEOUT = int(os.environ.get("LAB_BOOT_TIMEOUT", "420"))
 SHUTDOWN_TIMEOUT = 45
 KVM_GRACE = 15  # seconds a KVM guest must survive before we trust KVM here
+RESTORE_GRACE = 5  # seconds in which QEMU refuses a snapshot it cannot load
 
 
 def socket_dir(lab):
@@ -43,11 +47,21 @@ def lab_vms(lab):
 
 
 def ssh_key(lab):
+    """The lab's SSH key: a copy of the cache's, so that the VMs of every lab are the same VMs
+    (their snapshots hold the key they accept)."""
     key = lab.state_dir / "id_ed25519"
     if not key.exists():
+        shared = labsnapshot.snapshots_dir() / "id_ed25519"
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        with open(shared.parent / ".key.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not shared.exists():
+                subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "nvmeof-lab",
+                                "-f", str(shared)], check=True)
         lab.state_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "nvmeof-lab",
-                        "-f", str(key)], check=True)
+        for suffix in ("", ".pub"):
+            shutil.copyfile(f"{shared}{suffix}", f"{key}{suffix}")
+        key.chmod(0o600)
     return key
 
 
@@ -116,15 +130,62 @@ def wait_for_ssh(vms, key, started):
         time.sleep(2)
 
 
+def snapshot_keys(vms, image_dir, manifest, public_key, accel):
+    """Each VM that may be snapshotted -> its snapshot key (labsnapshot)."""
+    versions = {}
+    keys = {}
+    for vm in vms:
+        if labsnapshot.eligible(vm):
+            version = versions.setdefault(vm.spec.qemu, labsnapshot.qemu_version(vm.spec.qemu))
+            keys[vm.name] = labsnapshot.snapshot_key(vm, vm.command(image_dir, manifest, accel),
+                                                     vm.fwcfg_text(public_key), version)
+    return keys
+
+
+def start_vms(vms, image_dir, manifest, public_key, accel, store, keys):
+    for vm in vms:
+        snapshot = store.find(keys[vm.name]) if vm.name in keys else None
+        vm.start(image_dir, manifest, public_key, accel, snapshot=snapshot)
+    restored = [vm.name for vm in vms if vm.restored_from]
+    say(f"started {len(vms)} VM(s) with {accel.upper()} "
+        f"(kernel {', '.join(sorted({vm.spec.kernel for vm in vms}))})"
+        + (f", restored from snapshots: {', '.join(restored)}" if restored else "")
+        + f"; serial logs in {vms[0].serial_log.parent}")
+
+
+def restart_failed_restores(vms, image_dir, manifest, public_key, accel, store, keys):
+    """A restore QEMU refuses (a snapshot from another QEMU build, a damaged copy) boots afresh."""
+    deadline = time.monotonic() + RESTORE_GRACE
+    while time.monotonic() < deadline and any(vm.restored_from for vm in vms):
+        for vm in vms:
+            if vm.restored_from and vm.exited_early():
+                say(f"{vm.name}: QEMU refused the snapshot ({tail(vm.qemu_log, 3)}); dropping it and booting")
+                store.discard(keys[vm.name])
+                vm.start(image_dir, manifest, public_key, accel)
+        time.sleep(0.5)
+
+
+def after_boot(vms, lab, store, keys, digest):
+    """Restored VMs get the host's clock; freshly booted ones are saved for the next time."""
+    key = lab.state_dir / "id_ed25519"
+    for vm in vms:
+        if vm.restored_from:
+            now = f"@{time.time():.3f}"
+            subprocess.run(ssh_base(key, vm.spec.ssh_port) + ["date", "-s", now], stdin=subprocess.DEVNULL,
+                           capture_output=True, check=True)
+        elif vm.name in keys:
+            store.save(vm, keys[vm.name], digest)
+    if keys:
+        store.prune(digest)
+
+
 def boot(vms, lab, manifest, key, accel):
     image_dir = labimage.image_dir(manifest["digest"])
     public_key = key.with_suffix(".pub").read_text()
     started = time.monotonic()
-    for vm in vms:
-        vm.start(image_dir, manifest, public_key, accel)
-    say(f"started {len(vms)} VM(s) with {accel.upper()} "
-        f"(kernel {', '.join(sorted({vm.spec.kernel for vm in vms}))}); serial logs in "
-        f"{lab.state_dir / 'logs'}")
+    store = labsnapshot.Store()
+    keys = snapshot_keys(vms, image_dir, manifest, public_key, accel) if accel == "tcg" else {}
+    start_vms(vms, image_dir, manifest, public_key, accel, store, keys)
     if accel == "kvm":
         time.sleep(KVM_GRACE)
         if any(vm.exited_early() for vm in vms):
@@ -132,7 +193,9 @@ def boot(vms, lab, manifest, key, accel):
             for vm in vms:
                 vm.kill()
             return boot(vms, lab, manifest, key, "tcg")
+    restart_failed_restores(vms, image_dir, manifest, public_key, accel, store, keys)
     wait_for_ssh(vms, key, started)
+    after_boot(vms, lab, store, keys, manifest["digest"])
     return accel
 
 

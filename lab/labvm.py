@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from labcommon import LabError, say
+import labsnapshot
 from labswitch import fabric_socket, vm_socket
 
 MAC_PREFIX = "52:54:00:4e"
@@ -86,6 +87,7 @@ class Vm:
         self.qemu_log = self.state / "logs" / f"{self.name}.qemu.log"
         self.accel = None
         self.process = None
+        self.restored_from = None
 
     # -- state ---------------------------------------------------------------
     def pid(self):
@@ -116,12 +118,16 @@ class Vm:
         return f"{MAC_PREFIX}:{self.spec.index:02x}:{nic:02x}"
 
     # -- start ---------------------------------------------------------------
-    def _write_fwcfg(self, public_key):
+    def fwcfg_text(self, public_key):
+        """The identity the guest applies at boot (lab/guest/usr/local/sbin/nvmeof-lab-init)."""
         lines = [f"hostname={self.name}", f"ssh_key={public_key.strip()}"]
         for fabric, addresses in enumerate(self.spec.storage):
             if addresses:
                 lines.append(f"storage=eth{fabric + 1} {' '.join(addresses)}")
-        self.fwcfg.write_text("\n".join(lines) + "\n")
+        return "\n".join(lines) + "\n"
+
+    def _write_fwcfg(self, public_key):
+        self.fwcfg.write_text(self.fwcfg_text(public_key))
 
     @property
     def nvdimm_backing(self):
@@ -188,6 +194,8 @@ class Vm:
                "-initrd", str(image_dir / kernel["initrd"]), "-append", append,
                *self.disk_args(bus),
                "-device", f"virtio-rng-pci{bus}",
+               # A new generation id at every start: a guest restored from a snapshot reseeds its RNG.
+               "-device", "vmgenid,guid=auto",
                "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{self.spec.ssh_port}-:22",
                "-device", f"virtio-net-pci,netdev=mgmt,mac={self.mac(0)}{bus}", *tier_devices]
         for fabric in range(self.lab.fabrics):
@@ -203,7 +211,8 @@ class Vm:
                 "-pidfile", str(self.pidfile), *self.spec.qemu_args]
         return cmd
 
-    def start(self, image_dir, manifest, public_key, accel):
+    def start(self, image_dir, manifest, public_key, accel, snapshot=None):
+        """Boots the VM, or with snapshot (labsnapshot) resumes it from that booted state."""
         if self.pid():
             raise LabError(f"{self.name} is already running (pid {self.pid()}); "
                            "run lab-down first")
@@ -217,15 +226,20 @@ class Vm:
         for fabric in range(self.lab.fabrics):
             Path(vm_socket(self.socket_dir, f"fabric{fabric}", self.name)).unlink(missing_ok=True)
         self.overlay.unlink(missing_ok=True)
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
-                        "-b", str(image_dir / manifest["image"]), str(self.overlay)], check=True)
-        for path, size in zip(self.data_disks, self.spec.data_disks):
-            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), f"{size}M"], check=True)
+        self.restored_from = snapshot
+        if snapshot:
+            labsnapshot.restore_disks(snapshot, self)
+        else:
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                            "-b", str(image_dir / manifest["image"]), str(self.overlay)], check=True)
+            for path, size in zip(self.data_disks, self.spec.data_disks):
+                subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), f"{size}M"], check=True)
         self._write_fwcfg(public_key)
         self.accel = accel
+        command = self.command(image_dir, manifest, accel) + (["-loadvm", labsnapshot.TAG] if snapshot else [])
         with open(self.qemu_log, "ab") as log:
             self.process = subprocess.Popen(
-                self.command(image_dir, manifest, accel), stdin=subprocess.DEVNULL,
+                command, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def exited_early(self):
@@ -237,19 +251,28 @@ class Vm:
         return probe.returncode == 0
 
     # -- stop ----------------------------------------------------------------
-    def qmp(self, command):
+    def qmp(self, command, arguments=None, timeout=5):
+        """Runs one QMP command and returns its reply."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(5)
+            conn.settimeout(timeout)
             conn.connect(str(self.qmp_path))
             stream = conn.makefile("rw")
             stream.readline()
-            for execute in ("qmp_capabilities", command):
-                stream.write(json.dumps({"execute": execute}) + "\n")
+            for execute, args in (("qmp_capabilities", None), (command, arguments)):
+                stream.write(json.dumps({"execute": execute, **({"arguments": args} if args else {})}) + "\n")
                 stream.flush()
                 while True:
                     reply = json.loads(stream.readline() or "{}")
                     if "event" not in reply:
                         break
+        return reply
+
+    def hmp(self, command_line):
+        """A human monitor command (savevm has no plain QMP equivalent in QEMU 7.2); its output."""
+        reply = self.qmp("human-monitor-command", {"command-line": command_line}, timeout=120)
+        if "error" in reply:
+            raise LabError(f"{self.name}: {command_line}: {reply['error'].get('desc', reply['error'])}")
+        return reply.get("return", "")
 
     def request_powerdown(self):
         try:
