@@ -1,6 +1,7 @@
 # nvmeof.fleet: set-up, tests and the local VM lab.
 #   make lab    boot the VM lab (target1, initiator1, initiator2) and roll playbooks/site.yml
 #   make test   every test: sanity, ansible-lint, unit tests, every Molecule scenario
+#   make quick  the inner loop (<10 min): sanity, ansible-lint, unit tests, the default scenario
 #   make bench  measure the per-host cost of site.yml on the lab (writes docs/benchmark.md)
 # Both install what they need (Debian packages, a Python virtualenv) on first use.
 
@@ -21,7 +22,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help deps venv collection image lab lab-up lab-down lab-status test sanity compat lint units \
+.PHONY: help deps venv collection image lab lab-up lab-down lab-status test quick sanity compat lint units \
 	molecule $(addprefix molecule-,$(SCENARIOS)) build requirements clean bench reliability
 
 help:
@@ -96,8 +97,13 @@ reliability: deps venv collection
 		--markdown docs/reliability.md $(FAULTS_ARGS)
 
 # -- tests ----------------------------------------------------------------------
+# Two lanes (TEST_LANES) side by side, longest first; a table of where the time went at the end.
 test: deps venv collection
 	@$(PYTHON) tools/run-tests sanity compat lint units $(addprefix molecule-,$(SCENARIOS))
+
+# The inner loop: the static checks in one lane, the default scenario's real kernels in the other.
+quick: deps venv collection
+	@$(PYTHON) tools/run-tests sanity lint units molecule-default
 
 # $(1): the virtualenv whose ansible-test runs, on a copy of the tracked files
 define run_sanity

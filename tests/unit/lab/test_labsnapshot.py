@@ -7,8 +7,9 @@ import labvm
 import pytest
 from labcommon import LabError
 
-MANIFEST = {"image": "rootfs.raw", "kernels": {"6.1": {"kernel": "vmlinuz-6.1", "initrd": "initrd-6.1"},
-                                                "6.12": {"kernel": "vmlinuz-6.12", "initrd": "initrd-6.12"}}}
+MANIFEST = {"image": "rootfs.raw", "kernels": {
+    "6.1": {"kernel": "vmlinuz-6.1", "initrd": "initrd-6.1"},
+    "6.12": {"kernel": "vmlinuz-6.12", "initrd": "initrd-6.12"}}}
 KEY = "ssh-ed25519 AAAA lab\n"
 
 
