@@ -267,12 +267,13 @@ class CallbackModule(CallbackBase):
         return task._uuid  # pylint: disable=protected-access  # the id Ansible itself matches results by
 
     def _record(self, result, status, item=False):
-        task = result.task
-        delegated = result.result.get("_ansible_delegated_vars") or {}
-        if status == "failed" and result.result.get("unreachable"):
+        # ansible-core 2.19 made the parts of a TaskResult public; 2.16 has only the private names.
+        task, host, data = (getattr(result, name if hasattr(result, name) else "_" + name) for name in ("task", "host", "result"))
+        delegated = data.get("_ansible_delegated_vars") or {}
+        if status == "failed" and data.get("unreachable"):
             status = "unreachable"
-        outcome = Outcome(host=result.host.get_name(), status=status, action=self._action(task),
-                          changed=bool(result.result.get("changed", False)), delegate_to=task.delegate_to,
+        outcome = Outcome(host=host.get_name(), status=status, action=self._action(task),
+                          changed=bool(data.get("changed", False)), delegate_to=task.delegate_to,
                           delegated_connection=delegated.get("ansible_connection"), item=item)
         self.counter.result(self._uuid(task), outcome, name=task.get_name())
 
