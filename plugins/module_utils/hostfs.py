@@ -145,6 +145,19 @@ class HostFS:
         except OSError as exc:
             raise HostFSError("creating", path, exc)
 
+    def make_parents(self, directory, mode):
+        """Creates ``directory`` and the missing directories above it with ``mode``.
+
+        Returns the directories it created, outermost first, so that a caller can take them back.
+        """
+        missing = []
+        while directory not in ("", "/") and not self.is_dir(directory):
+            missing.append(directory)
+            directory = os.path.dirname(directory)
+        for path in reversed(missing):
+            self.make_dir(path, mode=mode)
+        return list(reversed(missing))
+
     def remove_dir(self, path):
         try:
             os.rmdir(self.path(path))

@@ -44,7 +44,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.modules import (
-    cxl_tiering, fabric_preflight, interface_mtu, nvme_connect, nvme_info, nvme_multipath, nvmet_subsystem,
+    cxl_tiering, fabric_preflight, host_files, interface_mtu, nvme_connect, nvme_info, nvme_multipath, nvmet_subsystem,
     sysctl_tuning)
 
 # The fakes of the module_utils and module tests (their directories are on sys.path, see conftest.py).
@@ -325,6 +325,7 @@ class LabHost:
         monkeypatch.setattr(cxl_tiering, "HostFS", lambda: self.memory.fs)
         monkeypatch.setattr(interface_mtu, "HostFS", lambda: HostFS(self.root))
         monkeypatch.setattr(fabric_preflight, "HostFS", lambda: HostFS(self.root))
+        monkeypatch.setattr(host_files, "HostFS", lambda: HostFS(self.root))
 
     def get_bin_path(self, module, name, required=False):
         for directory in ("/usr/sbin", "/usr/bin", "/sbin", "/bin"):

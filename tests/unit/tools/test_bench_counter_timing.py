@@ -17,7 +17,7 @@ ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
 def _task(action, duration, modules):
-    return {"action": action, "duration": duration, "modules": modules}
+    return {"name": action.rsplit(".", 1)[-1], "action": action, "duration": duration, "modules": modules}
 
 
 def test_timing_line_sums_module_tasks_and_reboots_apart():
@@ -27,7 +27,10 @@ def test_timing_line_sums_module_tasks_and_reboots_apart():
         _task("ansible.legacy.reboot", 30.0, 1), _task("ansible.builtin.command", None, 1)]}
     assert bench_counter.timing_line(report, "converge.yml", False) == {
         "playbook": "converge.yml", "check_mode": False, "seconds": 120.5, "module_calls": 6,
-        "module_seconds": 14.25, "reboots": 3, "reboot_seconds": 75.0}
+        "module_seconds": 14.25, "reboots": 3, "reboot_seconds": 75.0, "slowest": [
+            {"name": "reboot", "seconds": 45.0, "module_calls": 2}, {"name": "reboot", "seconds": 30.0, "module_calls": 1},
+            {"name": "nvmet_subsystem", "seconds": 10.25, "module_calls": 2},
+            {"name": "gather_facts", "seconds": 4.0, "module_calls": 3}, {"name": "set_fact", "seconds": 0.5, "module_calls": 0}]}
     checked = bench_counter.timing_line(report, "converge.yml", None)
     assert checked["check_mode"] is False
     in_check_mode = bench_counter.timing_line(report, "converge.yml", True)
@@ -52,7 +55,15 @@ def test_timing_line_of_a_counted_run_with_loops_and_controller_tasks():
     counter.result("boot", Outcome("i1", "ok", "ansible.builtin.reboot", changed=True))
     line = bench_counter.timing_line(counter.report(), "verify.yml", False)
     assert line == {"playbook": "verify.yml", "check_mode": False, "seconds": 35.0, "module_calls": 3,
-                    "module_seconds": 2.0, "reboots": 2, "reboot_seconds": 30.0}
+                    "module_seconds": 2.0, "reboots": 2, "reboot_seconds": 30.0, "slowest": [
+                        {"name": "Reboot", "seconds": 30.0, "module_calls": 2}, {"name": "Local", "seconds": 3.0, "module_calls": 0},
+                        {"name": "Loop", "seconds": 2.0, "module_calls": 3}]}
+
+
+def test_slowest_tasks_are_capped_longest_first():
+    tasks = [_task("ansible.builtin.command", float(seconds), 1) for seconds in range(1, 12)]
+    slowest = bench_counter.slowest_tasks(tasks)
+    assert [task["seconds"] for task in slowest] == [11.0, 10.0, 9.0, 8.0, 7.0, 6.0, 5.0, 4.0]
 
 
 def test_only_the_top_level_run_claims_the_timing_log():
@@ -103,8 +114,8 @@ INNER = """\
   hosts: fake1
   gather_facts: false
   tasks:
-    - name: One module call
-      ansible.builtin.command: "true"
+    - name: One module call, which leaves a file behind
+      ansible.builtin.command: mktemp -p runs.d
 """
 
 
@@ -114,6 +125,7 @@ def test_a_nested_run_appends_no_line_of_its_own(tmp_path):
     (tmp_path / "outer.yml").write_text(OUTER)
     (tmp_path / "inner.yml").write_text(INNER)
     log = tmp_path / "calls.jsonl"
+    (tmp_path / "runs.d").mkdir()
     env = {name: value for name, value in os.environ.items()
            if name not in ("ANSIBLE_CONFIG", bench_counter.TIMED_RUN_MARKER)}
     env.update(ANSIBLE_HOME=str(tmp_path / "home"), ANSIBLE_CALLBACKS_ENABLED="bench_counter",
@@ -124,6 +136,8 @@ def test_a_nested_run_appends_no_line_of_its_own(tmp_path):
     outer, inner = [json.loads(line) for line in log.read_text().splitlines()]
     assert (outer["playbook"], outer["check_mode"], outer["module_calls"], outer["reboots"]) == (
         "outer.yml", False, 2, 0)
-    # The outer run took the inner one's time, and more: the nested run was there, but silent.
-    assert outer["seconds"] > inner["seconds"] > 0 and outer["module_seconds"] > 0
+    # The inner playbook ran twice (nested, then alone) and appended one line: the nested run was silent.
+    assert len(list((tmp_path / "runs.d").iterdir())) == 2
+    nested = [task for task in outer["slowest"] if task["name"] == "A nested run, from the controller"]
+    assert len(nested) == 1 and outer["seconds"] >= nested[0]["seconds"] > 0 and outer["module_seconds"] > 0
     assert (inner["playbook"], inner["module_calls"]) == ("inner.yml", 1)

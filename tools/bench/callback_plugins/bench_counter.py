@@ -205,10 +205,14 @@ def write_json(path, data):
     os.replace(temporary, path)
 
 
+SLOWEST_TASKS = 8
+
+
 def timing_line(report, playbook, check_mode):
     """The timing log's line of one run, from a BenchCounter report."""
     line = {"playbook": playbook, "check_mode": bool(check_mode), "seconds": report["duration"],
-            "module_calls": 0, "module_seconds": 0.0, "reboots": 0, "reboot_seconds": 0.0}
+            "module_calls": 0, "module_seconds": 0.0, "reboots": 0, "reboot_seconds": 0.0,
+            "slowest": slowest_tasks(report["tasks"])}
     for task in report["tasks"]:
         seconds = task["duration"] or 0.0  # None: no host finished the task (the run was stopped)
         if short_action(task["action"]) == "reboot":
@@ -221,6 +225,13 @@ def timing_line(report, playbook, check_mode):
     for key in ("module_seconds", "reboot_seconds"):
         line[key] = round(line[key], 6)
     return line
+
+
+def slowest_tasks(tasks, count=SLOWEST_TASKS):
+    """The run's longest tasks, longest first: name, seconds and module calls of each."""
+    timed = sorted((task for task in tasks if task["duration"]), key=lambda task: -task["duration"])
+    return [{"name": task["name"], "seconds": task["duration"], "module_calls": task["modules"]}
+            for task in timed[:count]]
 
 
 def claim_timing_log(path, environ):
