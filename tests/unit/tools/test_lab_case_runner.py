@@ -4,6 +4,8 @@ import ast
 import json
 import os
 
+import pytest
+
 from ansible.module_utils import basic
 
 from tool_modules import TOOLS, load_tool
@@ -65,7 +67,9 @@ def test_main_runs_every_case_with_the_internal_arguments(capsys, monkeypatch):
                            {"id": "two", "module": "x.y.echo", "args": {"value": "2", "fail": True}}],
                  "_ansible_check_mode": True}
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": arguments}).encode())
-    runner.main()
+    with pytest.raises(SystemExit) as exited:
+        runner.main()
+    assert exited.value.code == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == {"changed": False, "runs": [{"id": "one", "failed": False, "msg": ""},
                                                   {"id": "two", "failed": True, "msg": "value: '2' refused"}]}
