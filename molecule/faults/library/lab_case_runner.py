@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: nvmeof.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -74,14 +73,14 @@ def _collect(pid, read_end, deadline):
             os.waitpid(pid, 0)
             os.close(read_end)
             return None, "timed out after %d s" % CASE_TIMEOUT
-        ready, _, _ = select.select([read_end], [], [], left)
+        ready = select.select([read_end], [], [], left)[0]
         if ready:
             chunk = os.read(read_end, 65536)
             if not chunk:
                 break
             chunks.append(chunk)
     os.close(read_end)
-    _, status = os.waitpid(pid, 0)
+    status = os.waitpid(pid, 0)[1]
     return b"".join(chunks).decode("utf-8", "replace"), "exit status %d" % os.waitstatus_to_exitcode(status)
 
 
