@@ -1,4 +1,4 @@
-"""QEMU 10 for VMs with CXL memory, unpacked from Debian's bookworm-backports into the cache.
+"""QEMU 10 for the lab's VMs, unpacked from Debian's bookworm-backports into the cache.
 
 Debian 12's QEMU 7.2 emulates only persistent CXL Type 3 memory, and guests that demoted pages
 onto it crashed (docs/lab.md). QEMU 10 from bookworm-backports emulates volatile CXL memory. It is
@@ -6,6 +6,7 @@ unpacked (dpkg -x) rather than installed, so the host's QEMU, which every other 
 as it is; a wrapper script points the unpacked binary at its own modules and firmware.
 """
 
+import fcntl
 import subprocess
 import tempfile
 from pathlib import Path
@@ -54,11 +55,23 @@ def _unpack(target):
 
 
 def ensure_qemu10():
-    """The path of a QEMU 10 wrapper script, unpacking QEMU the first time."""
+    """The path of a QEMU 10 wrapper script, unpacking QEMU the first time.
+
+    Labs that start at the same time (make test's two lanes) take turns: the first unpacks.
+    """
     target = qemu_dir()
     wrapper = target / BINARY
     if wrapper.exists():
         return wrapper
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f"{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if wrapper.exists():
+            return wrapper
+        return _unpack_once(target, wrapper)
+
+
+def _unpack_once(target, wrapper):
     staging = target.with_name(target.name + ".partial")
     subprocess.run(["rm", "-rf", str(staging)], check=True)
     staging.mkdir(parents=True)
