@@ -185,6 +185,9 @@ class Vm:
         cpu = ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else \
               ["-accel", "tcg,thread=multi", "-cpu", tcg_cpu]
         machine, memory, tier_devices = self.memory_tier_args()
+        # The guests keep time with the TSC; QEMU's emulated HPET alone kept an idle guest at
+        # 20-27 % of a host core (4 % without it), on every VM of every scenario (docs/lab.md).
+        machine += ",hpet=off"
         # Devices behind the CXL host bridge would not work: everything else sits on pcie.0.
         bus = ",bus=pcie.0" if self.spec.memory_tier == "cxl" else ""
         cmd = [self.spec.qemu, "-name", self.name, "-machine", machine, *cpu,

@@ -68,7 +68,7 @@ def _args_after(cmd, flag):
 def test_cxl_memory_tier_puts_a_volatile_type3_device_behind_a_cxl_host_bridge(lab, tmp_path):
     lab.vms[0].memory_tier, lab.vms[0].memory_tier_mb = "cxl", 256
     cmd = labvm.Vm(lab.vms[0], lab, str(tmp_path)).command(Path("/i"), MANIFEST, "tcg")
-    assert _args_after(cmd, "-machine") == ["q35,cxl=on"]
+    assert _args_after(cmd, "-machine") == ["q35,cxl=on,hpet=off"]
     assert _args_after(cmd, "-cpu") == ["max,hypervisor=off"]
     assert "memory-backend-ram,id=cxlmem0,size=256M" in _args_after(cmd, "-object")
     devices = _args_after(cmd, "-device")
@@ -83,7 +83,7 @@ def test_nvdimm_memory_tier_sits_alone_on_a_cpu_less_node(lab, tmp_path):
     lab.vms[0].memory_tier = "nvdimm"
     vm = labvm.Vm(lab.vms[0], lab, str(tmp_path))
     cmd = vm.command(Path("/i"), MANIFEST, "tcg")
-    assert _args_after(cmd, "-machine") == ["q35,nvdimm=on"]
+    assert _args_after(cmd, "-machine") == ["q35,nvdimm=on,hpet=off"]
     assert _args_after(cmd, "-numa") == ["node,nodeid=0,cpus=0-0,memdev=ram0", "node,nodeid=1"]
     assert f"memory-backend-file,id=nvmem0,share=on,mem-path={vm.nvdimm_backing},size=512M" in _args_after(cmd, "-object")
     assert "nvdimm,id=nvdimm0,memdev=nvmem0,node=1,label-size=128K" in _args_after(cmd, "-device")
@@ -92,7 +92,7 @@ def test_nvdimm_memory_tier_sits_alone_on_a_cpu_less_node(lab, tmp_path):
 
 def test_no_memory_tier_keeps_the_plain_machine(lab, tmp_path):
     cmd = labvm.Vm(lab.vms[0], lab, str(tmp_path)).command(Path("/i"), MANIFEST, "tcg")
-    assert _args_after(cmd, "-machine") == ["q35"]
+    assert _args_after(cmd, "-machine") == ["q35,hpet=off"]
     assert _args_after(cmd, "-m") == ["1024M"]
     assert "-numa" not in cmd
 
