@@ -382,11 +382,11 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.cxl_tiering import ZONES, CxlTieringError, apply
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nvmeof.fleet.plugins.module_utils.memory_tiers import NUMA_BALANCING_MODES
-from ansible_collections.nvmeof.fleet.plugins.module_utils.module_job import finish
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.cxl_tiering import ZONES, CxlTieringError, apply
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.memory_tiers import NUMA_BALANCING_MODES
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
 
 ARGUMENT_SPEC = dict(
     dax_devices=dict(type="list", elements="str", default=[]),

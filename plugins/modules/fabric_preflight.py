@@ -200,9 +200,9 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError, CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.fabric_preflight import PreflightError, run_checks
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError, CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.fabric_preflight import PreflightError, run_checks
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str", required=True),

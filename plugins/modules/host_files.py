@@ -88,9 +88,9 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host_files import HostFilesError, apply
-from ansible_collections.nvmeof.fleet.plugins.module_utils.module_job import finish
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_files import HostFilesError, apply
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
 
 ARGUMENT_SPEC = dict(
     files=dict(type="list", elements="dict", required=True),

@@ -136,11 +136,11 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nvmeof.fleet.plugins.module_utils.ifupdown_config import IfupdownError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.interface_mtu import MtuError, apply
-from ansible_collections.nvmeof.fleet.plugins.module_utils.module_job import finish
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.ifupdown_config import IfupdownError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.interface_mtu import MtuError, apply
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
 
 ARGUMENT_SPEC = dict(
     interfaces=dict(type="list", elements="dict", required=True, options=dict(

@@ -268,14 +268,14 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError, CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import HostLockError, host_lock
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_persist import PersistError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_reconcile import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError, CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_lock import HostLockError, host_lock
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_persist import PersistError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_reconcile import (
     NvmeConnectError, reconcile)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_fabrics import KernelFabrics
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import SpecError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_fabrics import KernelFabrics
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.names import SpecError
 
 try:
     import netaddr  # noqa: F401, pylint: disable=unused-import

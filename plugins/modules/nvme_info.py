@@ -659,8 +659,8 @@ initiator:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_host import PARTS, gather
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.nvme_host import PARTS, gather
 
 
 def main():

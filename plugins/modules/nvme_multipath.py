@@ -276,10 +276,10 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nvmeof.fleet.plugins.module_utils.module_job import finish
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_multipath import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
+from ansible_collections.nvmeof.fleet.plugins.module_utils.multipath.nvme_multipath import (
     POLICY_NAMES, NvmeMultipathError, apply)
 
 ARGUMENT_SPEC = dict(

@@ -331,13 +331,13 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError, CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import HostLockError, host_lock
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_guards import GuardError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_persist import forget, save, saved_path
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_reconcile import NvmetError, reconcile
-from ansible_collections.nvmeof.fleet.plugins.module_utils import nvmet_spec
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError, CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_lock import HostLockError, host_lock
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_guards import GuardError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_persist import forget, save, saved_path
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_reconcile import NvmetError, reconcile
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target import nvmet_spec
 
 try:
     import netaddr  # noqa: F401, pylint: disable=unused-import

@@ -175,10 +175,10 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nvmeof.fleet.plugins.module_utils.module_job import finish
-from ansible_collections.nvmeof.fleet.plugins.module_utils.sysctl_tuning import SysctlError, apply
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.sysctl_tuning import SysctlError, apply
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),

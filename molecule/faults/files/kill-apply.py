@@ -3,7 +3,7 @@
 given as argument appears (the module is setting that subsystem up), then kills the module with
 SIGKILL, in the middle of its configfs writes, before it gives that namespace its device. The module
 holds the collection's host lock while it applies and writes its PID into the lock file
-(module_utils/host_lock.py): that is the process killed. Prints what it did and what the apply
+(module_utils/host/host_lock.py): that is the process killed. Prints what it did and what the apply
 left in configfs, as key=value lines.
 usage: python3 - SUBSYSTEM_DIR TIMEOUT_SECONDS [NSID] < kill-apply.py
 (tools/faults/campaign.py uses it too, with a later NSID, for its killed play.)

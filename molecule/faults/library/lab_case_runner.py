@@ -33,12 +33,20 @@ from ansible.module_utils import basic
 
 # Every module_utils of the collection, so that AnsiballZ ships them all with this module
 # (tests/unit/tools/test_lab_case_runner.py keeps this list whole).
-from ansible_collections.nvmeof.fleet.plugins.module_utils import (  # noqa: F401 pylint: disable=unused-import
-    commands, cxl_tiering, cxl_tiering_files, cxl_tiering_steps, fabric_preflight, host_files, host_lock, hostfs,
-    ifupdown_config, interface_mtu, kernel_features, memory_tiers, module_job, net_qdisc, nvme_connect_persist,
-    nvme_connect_plan, nvme_connect_reconcile, nvme_connect_spec, nvme_fabrics, nvme_host, nvme_identity,
-    nvme_multipath, nvmet_guards, nvmet_model, nvmet_persist, nvmet_plan, nvmet_reconcile, nvmet_spec,
-    sysctl_tuning, undo)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect import (  # noqa: F401 pylint: disable=unused-import
+    nvme_connect_persist, nvme_connect_plan, nvme_connect_reconcile, nvme_connect_spec, nvme_fabrics, nvme_identity)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host import (  # noqa: F401 pylint: disable=unused-import
+    commands, host_files, host_lock, hostfs, kernel_features, module_job, undo)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory import (  # noqa: F401 pylint: disable=unused-import
+    cxl_tiering, cxl_tiering_files, cxl_tiering_steps, memory_tiers)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.multipath import (  # noqa: F401 pylint: disable=unused-import
+    nvme_multipath)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme import (  # noqa: F401 pylint: disable=unused-import
+    names, nvme_host)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network import (  # noqa: F401 pylint: disable=unused-import
+    fabric_preflight, ifupdown_config, interface_mtu, net_qdisc, sysctl_tuning)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target import (  # noqa: F401 pylint: disable=unused-import
+    nvmet_guards, nvmet_model, nvmet_persist, nvmet_plan, nvmet_reconcile, nvmet_spec)
 
 CASE_TIMEOUT = 300
 

@@ -42,7 +42,7 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.modules import (
     cxl_tiering, fabric_preflight, host_files, interface_mtu, nvme_connect, nvme_info, nvme_multipath, nvmet_subsystem,
     sysctl_tuning)

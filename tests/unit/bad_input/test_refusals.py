@@ -22,14 +22,14 @@ import warnings
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils import nvme_identity
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nvmeof.fleet.plugins.module_utils.net_qdisc import QdiscError, check_interfaces
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_persist import PersistError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_identity import desired_identity
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_guards import KERNEL_FILE_SYSTEMS, tree_of
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import SpecError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.sysctl_tuning import SysctlError, parse_settings
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect import nvme_identity
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.net_qdisc import QdiscError, check_interfaces
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_persist import PersistError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_identity import desired_identity
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_guards import KERNEL_FILE_SYSTEMS, tree_of
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_spec import SpecError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.sysctl_tuning import SysctlError, parse_settings
 
 from lab_hosts import BASE, DATA, hostnqn, to_uuid
 from role_cases import outcome, run

@@ -15,36 +15,47 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
 PREFIX = "ansible_collections.nvmeof.fleet.plugins.module_utils"
-IMPORT = re.compile(r"^from %s(?:\.(\w+))? import (\([^)]*\)|[^\n]*)" % re.escape(PREFIX), re.M)
+IMPORT = re.compile(r"^from %s\.(\w+)(?:\.(\w+))? import (\([^)]*\)|[^\n]*)" % re.escape(PREFIX), re.M)
 
 
-def imported_files(name):
-    with open(os.path.join(MODULE_UTILS, name)) as handle:
+def imported_files(path):
+    """The module_utils files (package/name.py) that one module_utils file imports."""
+    with open(os.path.join(MODULE_UTILS, path)) as handle:
         source = handle.read()
     found = set()
-    for module, names in IMPORT.findall(source):
+    for package, module, names in IMPORT.findall(source):
         if module:
-            found.add(module + ".py")
+            found.add("%s/%s.py" % (package, module))
         else:
-            found.update(item.strip().split(" as ")[0] + ".py"
-                         for item in names.strip("()").split(",") if item.strip())
+            found.update("%s/%s.py" % (package, item.strip().split(" as ")[0])
+                         for item in names.strip("()").split(",") if item.strip() and not item.strip().startswith("#"))
     return found
 
 
-def import_closure(start):
-    seen, todo = set(), [start]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(imported_files(name))
-    return seen
+def package_files(package):
+    return set("%s/%s" % (package, name) for name in os.listdir(os.path.join(MODULE_UTILS, package))
+               if name.endswith(".py"))
 
 
-def test_installed_files_are_the_import_closure_of_the_restore_program():
+def restore_packages():
     with open(os.path.join(ROOT, "roles", "target", "vars", "main.yml")) as handle:
-        installed = yaml.safe_load(handle)["__target_restore_module_utils"]
-    assert sorted(installed) == sorted(import_closure("nvmet_persist.py"))
+        return yaml.safe_load(handle)["__target_restore_packages"]
+
+
+def test_the_restore_program_and_what_it_imports_are_installed():
+    installed = set().union(*(package_files(package) for package in restore_packages()))
+    assert "target/nvmet_persist.py" in installed
+    for path in sorted(installed):
+        missing = imported_files(path) - installed
+        assert not missing, "%s imports %s, which the target role does not install" % (path, sorted(missing))
+
+
+def test_every_installed_package_is_needed():
+    needed = set()
+    for package in restore_packages():
+        for path in package_files(package):
+            needed.update(name.split("/")[0] for name in imported_files(path))
+    assert set(restore_packages()) - {"target"} <= needed
 
 
 def _shape(options, role=False):

@@ -30,12 +30,14 @@ if __name__ == "__main__":
 
 
 def test_the_runner_imports_every_module_utils_of_the_collection():
+    package = "ansible_collections.nvmeof.fleet.plugins.module_utils"
     tree = ast.parse(RUNNER_PATH.read_text())
     imported = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "ansible_collections.nvmeof.fleet.plugins.module_utils":
-            imported.update(alias.name for alias in node.names)
-    assert imported == set(path.stem for path in MODULE_UTILS.glob("*.py") if path.stem != "__init__")
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package + "."):
+            imported.update(node.module[len(package) + 1:] + "." + alias.name for alias in node.names)
+    assert imported == set(".".join(path.relative_to(MODULE_UTILS).with_suffix("").parts)
+                           for path in MODULE_UTILS.rglob("*.py") if path.stem != "__init__")
 
 
 def test_each_case_runs_in_a_child_with_its_own_arguments():

@@ -38,7 +38,7 @@ import re
 import shutil
 import uuid
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
 
 CONFIGFS = "/sys/kernel/config"
 NVMET = CONFIGFS + "/nvmet"

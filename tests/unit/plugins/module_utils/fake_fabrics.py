@@ -40,8 +40,8 @@ import errno
 import os
 import shutil
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_fabrics import ConnectError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_fabrics import ConnectError
 
 FABRICS_CTL = "/sys/devices/virtual/nvme-fabrics/ctl"
 CLASS_NVME = "/sys/class/nvme"

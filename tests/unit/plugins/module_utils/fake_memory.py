@@ -18,7 +18,7 @@ __metaclass__ = type
 import os
 import shutil
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 
 from test_nvme_host import FakeSys  # same directory, on sys.path
 

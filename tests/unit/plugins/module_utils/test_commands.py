@@ -4,7 +4,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import (
     C_LOCALE, CommandError, CommandRunner)
 
 

@@ -12,11 +12,11 @@ import os
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.cxl_tiering import CxlTieringError, apply
-from ansible_collections.nvmeof.fleet.plugins.module_utils.cxl_tiering_files import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.cxl_tiering import CxlTieringError, apply
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.cxl_tiering_files import (
     DAXCTL_CONF, SYSCTL_FILE, TMPFILES_FILE, UDEV_RULE, parse_daxctl_sections, parse_drop_in, render_daxctl)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
 
 from fake_memory import (  # same directory, on sys.path
     DAXCTL, NVDIMM_UUID, R612, UDEVADM, UPSTREAM_RULE, FakeDaxctl, FakeMemoryHost)

@@ -15,10 +15,10 @@ import threading
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils import fabric_preflight
-from ansible_collections.nvmeof.fleet.plugins.module_utils.fabric_preflight import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network import fabric_preflight
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.fabric_preflight import (
     PreflightError, read_counters, run_checks, run_concurrently, tcp_connect)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 
 PAIR = "initiator1 (eth1 10.90.1.21) -> target1 (10.90.1.11)"
 

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
 
 N = "/sys/kernel/config/nvmet"
 SUB = N + "/subsystems/nqn.2024-01.io.example:vol1"

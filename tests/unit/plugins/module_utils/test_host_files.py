@@ -12,9 +12,9 @@ import stat
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils import host_files
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host_files import HostFilesError, apply
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host import host_files
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_files import HostFilesError, apply
 
 OWNER = (os.geteuid(), os.getegid())
 UNIT = "/etc/systemd/system/example.service"

@@ -15,9 +15,9 @@ import sys
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_lock import (
     LOCK_PATH, HostLockError, host_lock)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
 
 LOCK_FILE = LOCK_PATH.lstrip("/")
 
@@ -128,8 +128,8 @@ def test_concurrent_read_modify_write_loses_nothing_under_the_lock(tmp_path):
     """Two processes each add 40 entries to one saved file, read-modify-write, as persisting calls do."""
     script = (
         "import json, sys\n"
-        "from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS\n"
-        "from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import host_lock\n"
+        "from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS\n"
+        "from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_lock import host_lock\n"
         "fs = HostFS(sys.argv[1])\n"
         "for round in range(40):\n"
         "    with host_lock(fs):\n"

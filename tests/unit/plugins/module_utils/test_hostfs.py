@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import os
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nvmeof.fleet.plugins.module_utils.ifupdown_config import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.ifupdown_config import (
     ConfigFile, IfupdownError, load_files, read_exact, set_mtus)
 
 

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.memory_tiers import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.memory_tiers import (
     describe_tiers, lower_tier_nodes, memory_blocks, numa_balancing_name, parse_list, read_host)
 
 from fake_memory import BLOCK, GiB, MiB, NVDIMM_UUID, R612, FakeMemoryHost  # same directory, on sys.path

@@ -12,12 +12,12 @@ import stat
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_persist import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_persist import (
     BEGIN, END, SAVED_DIR, PersistError, config_path, hide_secrets, load_records, nvme_cli_version, persist,
     persistence_format, record_name, render)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_spec import normalize
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_spec import normalize
 
 DB = "nqn.2026-11.invalid.example:db"
 LOGS = "nqn.2026-11.invalid.example:logs"

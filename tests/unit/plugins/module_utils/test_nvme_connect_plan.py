@@ -7,9 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_plan import plan
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_spec import normalize
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_host import fabrics_controllers
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_plan import plan
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_spec import normalize
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.nvme_host import fabrics_controllers
 
 from test_nvme_host import SUBNQN, FakeSys  # same directory, on sys.path
 

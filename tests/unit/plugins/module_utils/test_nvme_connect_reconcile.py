@@ -22,16 +22,16 @@ import uuid
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils import nvme_connect_persist as persistence
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_reconcile import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect import nvme_connect_persist as persistence
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_reconcile import (
     NvmeConnectError, reconcile)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_fabrics import ConnectError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_host import host_identity
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_identity import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_fabrics import ConnectError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.nvme_host import host_identity
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_identity import (
     desired_identity, ensure_identity)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import SpecError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_spec import SpecError
 
 from fake_fabrics import FABRICS_CTL, FakeFabrics, parse_options  # same directory, on sys.path
 from test_nvme_host import HOSTID, HOSTNQN, FakeSys  # same directory, on sys.path

@@ -9,9 +9,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils import nvme_connect_persist as persistence
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_reconcile import NvmeConnectError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect import nvme_connect_persist as persistence
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_reconcile import NvmeConnectError
 
 from test_nvme_connect_reconcile import (  # same directory, on sys.path
     NVME_VERSION_2, NVME_VERSION_3, FakeNvmeCli, Host, assert_hidden, connects, secret_params, two_paths)

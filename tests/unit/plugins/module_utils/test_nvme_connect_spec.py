@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_spec import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_spec import (
     SpecError, connect_string, normalize, path_key)
 
 NQN = "nqn.2026-11.invalid.example:db"

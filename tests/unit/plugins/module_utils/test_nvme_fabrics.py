@@ -18,9 +18,9 @@ import os
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils import nvme_fabrics
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_fabrics import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect import nvme_fabrics
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_fabrics import (
     FABRICS_DEVICE, KMSG, LIVE_OPTIONS, ConnectError, KernelFabrics, explain)
 
 DB = "nqn.2026-11.invalid.example:db"

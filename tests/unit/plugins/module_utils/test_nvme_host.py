@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils import nvme_host
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme import nvme_host
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
 
 HOSTID = "3a1f6e2c-8d0b-4f47-9e52-0c6f1b2a7d11"
 HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:" + HOSTID

@@ -13,9 +13,9 @@ import stat
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_multipath import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.multipath.nvme_multipath import (
     MODPROBE_FILE, UDEV_RULE, NvmeMultipathError, apply, policy_problem, render_udev, wanted_policy)
 
 from test_nvme_host import DISCOVERY_NQN, SUBNQN, FakeSys, two_path_multipath  # same directory, on sys.path

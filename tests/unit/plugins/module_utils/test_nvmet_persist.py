@@ -10,11 +10,11 @@ __metaclass__ = type
 import os
 import stat
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import read_world
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_persist import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_model import read_world
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_persist import (
     forget, load_all, restore, save, saved_path)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_reconcile import reconcile
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import normalize
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_reconcile import reconcile
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_spec import normalize
 
 from test_nvmet_reconcile import DB, HOST, KEY, LOGS, FakeIp, put_file  # same directory, on sys.path
 

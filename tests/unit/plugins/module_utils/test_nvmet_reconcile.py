@@ -12,10 +12,10 @@ import os
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_guards import GuardError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import read_world
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_reconcile import NvmetError, reconcile
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import normalize
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_guards import GuardError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_model import read_world
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_reconcile import NvmetError, reconcile
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_spec import normalize
 
 DB = "nqn.2026-11.invalid.example:db"
 LOGS = "nqn.2026-11.invalid.example:logs"

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_spec import (
     SpecError, derived_serial, derived_uuid, normalize)
 
 NQN = "nqn.2026-11.invalid.example:storage:db"

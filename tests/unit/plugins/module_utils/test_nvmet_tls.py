@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_guards import GuardError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_reconcile import reconcile
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import SpecError, normalize
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_guards import GuardError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_reconcile import reconcile
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_spec import SpecError, normalize
 
 from test_nvmet_reconcile import put_file as put  # same directory, on sys.path
 

@@ -14,9 +14,9 @@ import stat
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.sysctl_tuning import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.sysctl_tuning import (
     SysctlError, apply, proc_path, render, parse_settings)
 
 NAME = "90-nvmeof-fleet-network"

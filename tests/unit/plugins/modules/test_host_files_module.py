@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.modules import host_files
 
 from documentation import assert_documented  # same directory, on sys.path

@@ -13,7 +13,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.modules import interface_mtu
 
 from test_nvme_info import write  # same directory, on sys.path

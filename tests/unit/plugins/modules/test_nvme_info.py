@@ -11,7 +11,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.modules import nvme_info
 
 HOSTID = "3a1f6e2c-8d0b-4f47-9e52-0c6f1b2a7d11"

@@ -14,7 +14,7 @@ import yaml
 
 from ansible.module_utils import basic
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.modules import sysctl_tuning
 
 from test_nvme_info import write  # same directory, on sys.path

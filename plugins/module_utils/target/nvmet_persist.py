@@ -19,13 +19,13 @@ import json
 import sys
 import time
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError, CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import host_lock
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFS, HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_guards import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError, CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_lock import host_lock
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_guards import (
     GuardError, local_addresses, missing_addresses)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import NVMET
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_reconcile import NvmetError, reconcile
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_model import NVMET
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_reconcile import NvmetError, reconcile
 
 DEFAULT_CONFIG_DIR = "/etc/nvmeof-fleet/nvmet"
 _SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:")

@@ -18,7 +18,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.names import (
     DHCHAP_SECRET, SpecError, ip_address, validate_nqn)
 
 DEFAULT_SERVICE_ID = 4420

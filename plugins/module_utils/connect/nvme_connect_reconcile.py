@@ -18,17 +18,17 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils import nvme_connect_persist as persistence
-from ansible_collections.nvmeof.fleet.plugins.module_utils.kernel_features import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect import nvme_connect_persist as persistence
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.kernel_features import (
     host_auth_supported, host_tls_supported, kernel_release_and_config, tls_handshake_problem)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_plan import plan, serves
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_spec import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_plan import plan, serves
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_spec import (
     DISCOVERY_SERVICE_ID, connect_string, normalize_endpoint, normalize, normalize_options)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_fabrics import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_fabrics import (
     LIVE_OPTIONS, ConnectError, explain)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_host import fabrics_controllers
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_identity import ensure_identity
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import SpecError, validate_nqn
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.nvme_host import fabrics_controllers
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_identity import ensure_identity
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.names import SpecError, validate_nqn
 
 NVME_SUBSYSTEM_ENTRY = "nvme subsystem"
 

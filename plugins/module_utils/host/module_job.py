@@ -7,9 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host_lock import HostLockError, host_lock
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_lock import HostLockError, host_lock
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
 
 
 def finish(module, job, errors=(), lock_fs=None):
@@ -18,7 +18,7 @@ def finish(module, job, errors=(), lock_fs=None):
     ``errors`` are the job's own refusals; with HostFSError, CommandError and
     HostLockError they become ``fail_json(msg=...)``, since their messages already
     say what happened. With ``lock_fs`` (the job's HostFS), the job runs under the
-    host's lock (module_utils/host_lock.py) unless in check mode.
+    host's lock (module_utils/host/host_lock.py) unless in check mode.
     """
     refusals = tuple(errors) + (HostFSError, CommandError, HostLockError)
     try:

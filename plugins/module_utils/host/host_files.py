@@ -16,8 +16,8 @@ import os
 import re
 import stat
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.undo import take_back
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.undo import take_back
 
 _MODE = re.compile(r"^0?[0-7]{3}$")
 _BAD_PATH_CHARACTERS = ("\n", "\r", "\0")

@@ -15,9 +15,9 @@ __metaclass__ = type
 
 import uuid
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_host import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.nvme_host import (
     HOSTID_FILE, HOSTNQN_FILE, UUID_NQN_PREFIX, host_identity)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_spec import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.names import (
     SpecError, validate_nqn)
 
 # Stable host IDs for host NQNs without a UUID in them.

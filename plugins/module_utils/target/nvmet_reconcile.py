@@ -13,10 +13,10 @@ __metaclass__ = type
 
 import errno
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils import nvmet_guards as guards
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target import nvmet_guards as guards
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_model import (
     NVMET, read_world, subsystem_view)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_plan import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_plan import (
     ApplyError, apply, desired_world, plan)
 
 

@@ -19,12 +19,9 @@ import hashlib
 import re
 import uuid
 
-try:
-    import netaddr
-except ImportError:  # reported by the module through missing_required_lib
-    netaddr = None
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.names import (  # noqa: F401 - the spec's vocabulary
+    DHCHAP_SECRET, DISCOVERY_NQN, NQN_MAX_BYTES, SpecError, fail as _fail, ip_address, validate_nqn)
 
-NQN_MAX_BYTES = 223
 NSID_MAX = 1024
 ANA_GROUP_MAX = 128
 SERIAL_MAX = 20
@@ -33,41 +30,9 @@ ANA_STATES = ("optimized", "non-optimized", "inaccessible", "persistent-loss", "
 DHCHAP_HASHES = ("hmac(sha256)", "hmac(sha384)", "hmac(sha512)")
 DHCHAP_DHGROUPS = ("null", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192")
 
-# nqn.<yyyy-mm>.<reverse domain>:<identifier>; the identifier is restricted to
-# characters that are safe in configfs names, file names and shell logs.
-_NQN = re.compile(r"^nqn\.[0-9]{4}-(0[1-9]|1[0-2])"
-                  r"\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+"
-                  r":[A-Za-z0-9._:+-]+$")
-_UUID_NQN = re.compile(r"^nqn\.2014-08\.org\.nvmexpress:uuid:"
-                       r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-DHCHAP_SECRET = re.compile(r"^DHHC-1:0[0-3]:[A-Za-z0-9+/]+={0,2}:$")
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 # Derived ids are uuid5 names under this namespace: stable across runs and hosts.
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "nvmeof-fleet.invalid")
-DISCOVERY_NQN = "nqn.2014-08.org.nvmexpress.discovery"
-
-
-class SpecError(ValueError):
-    """A declared value the kernel would refuse or that is unsafe; says which option."""
-
-
-def _fail(option, value, problem):
-    raise SpecError("%s: %r %s" % (option, value, problem))
-
-
-def validate_nqn(option, nqn):
-    if not isinstance(nqn, str) or not nqn:
-        _fail(option, nqn, "is not an NQN")
-    if len(nqn.encode("utf-8")) > NQN_MAX_BYTES:
-        _fail(option, nqn, "is %d bytes long; an NQN has at most %d"
-              % (len(nqn.encode("utf-8")), NQN_MAX_BYTES))
-    if nqn == DISCOVERY_NQN:
-        _fail(option, nqn, "is the well-known discovery NQN, not a subsystem or host")
-    if not (_UUID_NQN.match(nqn) or _NQN.match(nqn)):
-        _fail(option, nqn, "is not a valid NQN: use nqn.yyyy-mm.reverse.domain:identifier "
-              "(identifier of letters, digits and . _ : + -) or "
-              "nqn.2014-08.org.nvmexpress:uuid:<uuid>")
-    return nqn
 
 
 def _ascii_text(option, value, limit):
@@ -109,20 +74,6 @@ def derived_serial(nqn):
 
 def derived_uuid(nqn, nsid, kind="uuid"):
     return str(uuid.uuid5(ID_NAMESPACE, "%s/%s/namespace/%d" % (kind, nqn, nsid)))
-
-
-def ip_address(option, value):
-    """A plain IPv4 or IPv6 address in canonical form, and its family (ipv4 or ipv6)."""
-    if netaddr is None:
-        raise SpecError("the Python library netaddr is required to validate %s" % option)
-    text = str(value).strip()
-    if "%" in text or "/" in text:
-        _fail(option, value, "must be a plain IPv4 or IPv6 address (no prefix length or zone)")
-    try:
-        parsed = netaddr.IPAddress(text, flags=netaddr.INET_PTON)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        _fail(option, value, "is not an IPv4 or IPv6 address")
-    return str(parsed), "ipv%d" % parsed.version
 
 
 def _duplicates(items, key):

@@ -29,14 +29,14 @@ __metaclass__ = type
 import fnmatch
 import re
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.cxl_tiering_files import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.cxl_tiering_files import (
     DAXCTL_CONF_DIR, SYSCTL_FILE, SYSCTL_KEYS, TMPFILES_FILE, UDEV_RULE, plan_daxctl_files, plan_knob_files)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.cxl_tiering_steps import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.cxl_tiering_steps import (
     CxlTieringError, Step, command_step, file_step, run_steps, write_step)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.memory_tiers import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.memory_tiers import (
     DEMOTION_ENABLED, NUMA_BALANCING_MODES, block_size, dax_device, describe_tiers, read_host)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_multipath import find_tool, release_version
-from ansible_collections.nvmeof.fleet.plugins.module_utils.sysctl_tuning import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.multipath.nvme_multipath import find_tool, release_version
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.sysctl_tuning import (
     SysctlError, check_known, parse_settings, read_live)
 
 ZONES = {"movable": "Movable", "normal": "Normal"}

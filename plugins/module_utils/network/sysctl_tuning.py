@@ -31,9 +31,9 @@ import numbers
 import re
 import stat
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.net_qdisc import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.net_qdisc import (
     QdiscError, plan_qdiscs, qdisc_actions, run_qdiscs)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
 
 SYSCTL_D = "/etc/sysctl.d"
 RECORD_DIR = "/etc/nvmeof-fleet/sysctl"

@@ -34,7 +34,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_host import _matching as matching
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.nvme_host import _matching as matching
 
 CXL_BUS = "/sys/bus/cxl"
 CXL_DEVICES = CXL_BUS + "/devices"

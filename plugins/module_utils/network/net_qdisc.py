@@ -16,7 +16,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError
 
 SYS_CLASS_NET = "/sys/class/net"
 

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
 
 FABRICS_DEVICE = "/dev/nvme-fabrics"
 

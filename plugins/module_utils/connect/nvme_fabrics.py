@@ -19,7 +19,7 @@ import errno
 import os
 import re
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_persist import hide_secrets
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_persist import hide_secrets
 
 FABRICS_DEVICE = "/dev/nvme-fabrics"
 KMSG = "/dev/kmsg"

@@ -13,8 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
 
 UNDO_FAILURES = (HostFSError, CommandError)
 

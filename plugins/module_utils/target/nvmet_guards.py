@@ -16,11 +16,11 @@ import json
 import os
 import stat
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.kernel_features import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.kernel_features import (
     kernel_release_and_config, tls_handshake_problem)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_model import (
     HOST_ATTRS, HOSTS, LIO_CORE, NAMESPACE_FIXED_ATTRS, PORTS, TLS13, port_view)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_plan import port_edited
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_plan import port_edited
 
 TCP_ESTABLISHED = "01"
 # The kernel's own file systems: their regular files are kernel interfaces, never volumes.

@@ -26,7 +26,7 @@ import fcntl
 import os
 import time
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
 
 LOCK_PATH = "/run/lock/nvmeof-fleet.lock"
 # Longer than any single call takes (256 namespaces apply in seconds; daxctl onlining

@@ -28,9 +28,9 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.memory_tiers import DEMOTION_ENABLED
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_multipath import find_tool
-from ansible_collections.nvmeof.fleet.plugins.module_utils.sysctl_tuning import drop_in_path, parse_settings, render
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.memory_tiers import DEMOTION_ENABLED
+from ansible_collections.nvmeof.fleet.plugins.module_utils.multipath.nvme_multipath import find_tool
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.sysctl_tuning import drop_in_path, parse_settings, render
 
 DROP_IN_NAME = "90-nvmeof-fleet-tiering"
 SYSCTL_FILE = drop_in_path(DROP_IN_NAME)

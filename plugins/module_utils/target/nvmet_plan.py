@@ -19,7 +19,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_model import (
     HOST_ATTRS, NAMESPACE_FIXED_ATTRS, PORT_ATTRS, SECRET_HOST_ATTRS, SUBSYSTEM_ATTRS, TLS13, copy_world, host_path, namespace_path, port_path, subsystem_path)
 
 

@@ -40,8 +40,8 @@ import json
 import posixpath
 import re
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_connect_spec import path_key
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_spec import path_key
 
 SAVED_DIR = "/etc/nvmeof-fleet/nvme/connections"
 _FILES = {"discovery.conf": "/etc/nvme/discovery.conf",

@@ -40,11 +40,11 @@ import fnmatch
 import re
 import stat
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme_host import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.nvme_host import (
     NQN_MAX_BYTES, NVME_CORE_PARAMS, SUBSYSTEMS, initiator_facts, kernel_facts, module_name)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.undo import take_back
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.undo import take_back
 
 MODPROBE_FILE = "/etc/modprobe.d/nvmeof-fleet-multipath.conf"
 UDEV_RULE = "/etc/udev/rules.d/71-nvmeof-fleet-iopolicy.rules"

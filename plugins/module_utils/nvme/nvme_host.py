@@ -33,8 +33,8 @@ import errno
 import re
 import uuid
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvmet_model import describe_target
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_model import describe_target
 
 PARTS = ("kernel", "host", "target", "initiator")
 

@@ -25,11 +25,11 @@ import os
 import posixpath
 import re
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.commands import CommandError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.ifupdown_config import (
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.ifupdown_config import (
     INTERFACES, load_files, read_exact, set_mtus)
-from ansible_collections.nvmeof.fleet.plugins.module_utils.undo import take_back
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.undo import take_back
 
 SYS_CLASS_NET = "/sys/class/net"
 MTU_RANGE = (68, 65535)

@@ -17,9 +17,9 @@ __metaclass__ = type
 import posixpath
 import stat
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.hostfs import HostFSError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.memory_tiers import MEMORY
-from ansible_collections.nvmeof.fleet.plugins.module_utils.undo import UNDO_FAILURES, take_back
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.memory_tiers import MEMORY
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.undo import UNDO_FAILURES, take_back
 
 
 class CxlTieringError(Exception):
