@@ -19,8 +19,8 @@ import hashlib
 import re
 import uuid
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.names import (  # noqa: F401 - the spec's vocabulary
-    DHCHAP_SECRET, DISCOVERY_NQN, NQN_MAX_BYTES, SpecError, fail as _fail, ip_address, validate_nqn)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.names import (
+    DHCHAP_SECRET, SpecError, fail as _fail, ip_address, validate_nqn)
 
 NSID_MAX = 1024
 ANA_GROUP_MAX = 128
