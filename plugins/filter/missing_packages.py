@@ -27,10 +27,10 @@ options:
     required: true
   installed:
     description:
-      - The lines that C(dpkg-query --show --showformat='${Package} ${db:Status-Status}\n' NAME...) printed; a
-        package is installed when its line says V(installed).
-    type: list
-    elements: str
+      - The C(packages) that M(nvmeof.fleet.host_state) returned (a package is installed when its status is
+        V(installed)), or the lines that C(dpkg-query --show --showformat='${Package} ${db:Status-Status}\n' NAME...)
+        printed (when its line says V(installed)).
+    type: raw
     required: true
 """
 
@@ -68,9 +68,11 @@ _NOT_A_PLAIN_NAME = re.compile(r"[=<>:*?]")
 def missing_packages(names, installed):
     if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
         raise AnsibleFilterError("missing_packages: the input must be a list of package names, got %r" % (names,))
+    if isinstance(installed, dict):
+        installed = ["%s %s" % item for item in installed.items()]
     if not isinstance(installed, list):
-        raise AnsibleFilterError("missing_packages: 'installed' must be the lines dpkg-query printed, got %r"
-                                 % (installed,))
+        raise AnsibleFilterError("missing_packages: 'installed' must be host_state's packages or the lines "
+                                 "dpkg-query printed, got %r" % (installed,))
     present = set()
     for line in installed:
         fields = str(line).split()

@@ -383,21 +383,9 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.cxl_tiering import ZONES, CxlTieringError, apply
+from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.cxl_tiering import ARGUMENT_SPEC, CxlTieringError, apply
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
-from ansible_collections.nvmeof.fleet.plugins.module_utils.memory.memory_tiers import NUMA_BALANCING_MODES
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
-
-ARGUMENT_SPEC = dict(
-    dax_devices=dict(type="list", elements="str", default=[]),
-    zone=dict(type="str", choices=sorted(ZONES), default="movable"),
-    allow_zone_change=dict(type="bool", default=False),
-    demotion=dict(type="bool"),
-    numa_balancing=dict(type="str", choices=list(NUMA_BALANCING_MODES)),
-    promote_rate_limit_mbps=dict(type="int"),
-    require_lower_tier=dict(type="bool", default=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-)
 
 
 def main():

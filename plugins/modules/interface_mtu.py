@@ -139,17 +139,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.module_utils.network.ifupdown_config import IfupdownError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.network.interface_mtu import MtuError, apply
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.interface_mtu import ARGUMENT_SPEC, MtuError, apply
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
-
-ARGUMENT_SPEC = dict(
-    interfaces=dict(type="list", elements="dict", required=True, options=dict(
-        name=dict(type="str", required=True),
-        mtu=dict(type="int", required=True),
-    )),
-    persist=dict(type="bool", default=True),
-    backend=dict(type="str", choices=["auto", "ifupdown", "networkmanager", "networkd"], default="auto"),
-)
 
 
 def main():

@@ -280,17 +280,7 @@ from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
 from ansible_collections.nvmeof.fleet.plugins.module_utils.multipath.nvme_multipath import (
-    POLICY_NAMES, NvmeMultipathError, apply)
-
-ARGUMENT_SPEC = dict(
-    multipath=dict(type="bool", default=True),
-    iopolicy=dict(type="str", choices=list(POLICY_NAMES)),
-    subsystems=dict(type="list", elements="dict", default=[], options=dict(
-        nqn=dict(type="str", required=True),
-        iopolicy=dict(type="str", required=True, choices=list(POLICY_NAMES)),
-    )),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-)
+    ARGUMENT_SPEC, NvmeMultipathError, apply)
 
 
 def main():

@@ -331,11 +331,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError, CommandRunner
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_lock import HostLockError, host_lock
-from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS, HostFSError
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_guards import GuardError
-from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_persist import forget, save, saved_path
+from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_persist import keep
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_reconcile import NvmetError, reconcile
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target import nvmet_spec
 
@@ -347,40 +347,7 @@ else:
     NETADDR_ERROR = None
 
 ARGUMENT_SPEC = dict(
-    nqn=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    serial=dict(type="str"),
-    model=dict(type="str"),
-    allow_any_host=dict(type="bool", default=False),
-    cluster_aware=dict(type="bool", default=False),
-    hosts=dict(type="list", elements="dict", default=[], options=dict(
-        nqn=dict(type="str", required=True),
-        dhchap_key=dict(type="str", no_log=True),
-        dhchap_ctrl_key=dict(type="str", no_log=True),
-        dhchap_hash=dict(type="str", choices=list(nvmet_spec.DHCHAP_HASHES)),
-        dhchap_dhgroup=dict(type="str", choices=list(nvmet_spec.DHCHAP_DHGROUPS)),
-    )),
-    namespaces=dict(type="list", elements="dict", default=[], options=dict(
-        nsid=dict(type="int", required=True),
-        device_path=dict(type="path", required=True),
-        uuid=dict(type="str"),
-        nguid=dict(type="str"),
-        enabled=dict(type="bool", default=True),
-        ana_group=dict(type="int", default=1),
-        buffered_io=dict(type="bool", default=False),
-    )),
-    listeners=dict(type="list", elements="dict", default=[], options=dict(
-        address=dict(type="str", required=True),
-        service_id=dict(type="int", default=4420),
-        transport=dict(type="str", choices=["tcp"], default="tcp"),
-        port_id=dict(type="int"),
-        inline_data_size=dict(type="int"),
-        tls=dict(type="bool", default=False),
-        ana_groups=dict(type="list", elements="dict", default=[], options=dict(
-            group=dict(type="int", required=True),
-            state=dict(type="str", required=True, choices=list(nvmet_spec.ANA_STATES)),
-        )),
-    )),
+    nvmet_spec.SUBSYSTEM_OPTIONS,
     allow_disruptive=dict(type="bool", default=False),
     persist=dict(type="bool", default=True),
     config_dir=dict(type="path", default="/etc/nvmeof-fleet/nvmet"),
@@ -395,13 +362,8 @@ def run(params, fs, runner, check_mode):
     actions = list(result["actions"])
     saved = None
     if params["persist"]:
-        config_dir = params["config_dir"]
-        if spec["state"] == "present":
-            saved = saved_path(config_dir, spec["nqn"])
-            if save(fs, config_dir, result["spec"], check_mode):
-                actions.append("save %s" % saved)
-        elif forget(fs, config_dir, spec["nqn"], check_mode):
-            actions.append("remove %s" % saved_path(config_dir, spec["nqn"]))
+        saved, action = keep(fs, params["config_dir"], result["spec"], check_mode)
+        actions += [action] if action else []
     return {
         "changed": bool(actions),
         "subsystem": result["after"],
@@ -416,12 +378,8 @@ def main():
     if NETADDR_ERROR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_ERROR)
     fs = HostFS()
-    try:
-        with host_lock(fs, check_mode=module.check_mode):
-            result = run(module.params, fs, CommandRunner(module.run_command), module.check_mode)
-    except (nvmet_spec.SpecError, GuardError, NvmetError, HostFSError, CommandError, HostLockError) as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    finish(module, lambda: run(module.params, fs, CommandRunner(module.run_command), module.check_mode),
+           errors=(nvmet_spec.SpecError, GuardError, NvmetError), lock_fs=fs)
 
 
 if __name__ == "__main__":

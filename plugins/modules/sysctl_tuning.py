@@ -178,15 +178,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
-from ansible_collections.nvmeof.fleet.plugins.module_utils.network.sysctl_tuning import SysctlError, apply
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    settings=dict(type="dict", default={}),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    restore=dict(type="bool", default=False),
-    reapply_qdisc_interfaces=dict(type="list", elements="str", default=[]),
-)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.network.sysctl_tuning import ARGUMENT_SPEC, SysctlError, apply
 
 
 def main():

@@ -36,7 +36,9 @@ from ansible.module_utils import basic
 from ansible_collections.nvmeof.fleet.plugins.module_utils.connect import (  # noqa: F401 pylint: disable=unused-import
     nvme_connect_persist, nvme_connect_plan, nvme_connect_reconcile, nvme_connect_spec, nvme_fabrics, nvme_identity)
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host import (  # noqa: F401 pylint: disable=unused-import
-    commands, host_files, host_lock, hostfs, kernel_features, module_job, undo)
+    commands, host_files, host_lock, host_state, hostfs, kernel_features, module_job, undo)
+from ansible_collections.nvmeof.fleet.plugins.module_utils.plans import (  # noqa: F401 pylint: disable=unused-import
+    module_checks)
 from ansible_collections.nvmeof.fleet.plugins.module_utils.memory import (  # noqa: F401 pylint: disable=unused-import
     cxl_tiering, cxl_tiering_files, cxl_tiering_steps, memory_tiers)
 from ansible_collections.nvmeof.fleet.plugins.module_utils.multipath import (  # noqa: F401 pylint: disable=unused-import
@@ -46,7 +48,7 @@ from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme import (  # noqa
 from ansible_collections.nvmeof.fleet.plugins.module_utils.network import (  # noqa: F401 pylint: disable=unused-import
     fabric_preflight, ifupdown_config, interface_mtu, net_qdisc, sysctl_tuning)
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target import (  # noqa: F401 pylint: disable=unused-import
-    nvmet_guards, nvmet_model, nvmet_persist, nvmet_plan, nvmet_reconcile, nvmet_spec)
+    nvmet_guards, nvmet_model, nvmet_persist, nvmet_plan, nvmet_reconcile, nvmet_spec, nvmet_target)
 
 CASE_TIMEOUT = 300
 

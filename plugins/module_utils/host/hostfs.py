@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import hashlib
 import io
 import os
 import stat
@@ -109,6 +110,16 @@ class HostFS:
         except (IOError, OSError) as exc:
             if exc.errno == errno.ENOENT:
                 return default
+            raise HostFSError("reading", path, exc)
+
+    def digest(self, path, algorithm="sha1"):
+        """The hex digest of a file's bytes (what Ansible calls its checksum), or None when there is none."""
+        try:
+            with open(self.path(path), "rb") as handle:
+                return hashlib.new(algorithm, handle.read()).hexdigest()
+        except (IOError, OSError) as exc:
+            if exc.errno in (errno.ENOENT, errno.EISDIR):
+                return None
             raise HostFSError("reading", path, exc)
 
     def read_link(self, path):

@@ -351,3 +351,16 @@ def apply(fs, runner, params, check_mode=False):
            for path, old, new in plan.texts],
         "warnings": plan.warnings,
     }
+
+
+# The options of module cxl_tiering (also checked by module host_state).
+ARGUMENT_SPEC = dict(
+    dax_devices=dict(type="list", elements="str", default=[]),
+    zone=dict(type="str", choices=sorted(ZONES), default="movable"),
+    allow_zone_change=dict(type="bool", default=False),
+    demotion=dict(type="bool"),
+    numa_balancing=dict(type="str", choices=list(NUMA_BALANCING_MODES)),
+    promote_rate_limit_mbps=dict(type="int"),
+    require_lower_tier=dict(type="bool", default=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)

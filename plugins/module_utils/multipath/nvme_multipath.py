@@ -375,3 +375,15 @@ def apply(fs, runner, params, check_mode=False):
         "diff": diff,
         "warnings": warnings,
     }
+
+
+# The options of module nvme_multipath (also checked by module host_state).
+ARGUMENT_SPEC = dict(
+    multipath=dict(type="bool", default=True),
+    iopolicy=dict(type="str", choices=list(POLICY_NAMES)),
+    subsystems=dict(type="list", elements="dict", default=[], options=dict(
+        nqn=dict(type="str", required=True),
+        iopolicy=dict(type="str", required=True, choices=list(POLICY_NAMES)),
+    )),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)

@@ -406,3 +406,14 @@ def _result(interfaces, live, files, nm_changes, actions):
                  "before": dict((iface.name, iface.before) for iface in interfaces),
                  "after": dict((iface.name, iface.mtu) for iface in interfaces)})
     return {"changed": bool(actions), "interfaces": entries, "actions": actions, "diff": diff}
+
+
+# The options of module interface_mtu (also checked by module host_state).
+ARGUMENT_SPEC = dict(
+    interfaces=dict(type="list", elements="dict", required=True, options=dict(
+        name=dict(type="str", required=True),
+        mtu=dict(type="int", required=True),
+    )),
+    persist=dict(type="bool", default=True),
+    backend=dict(type="str", choices=["auto", "ifupdown", "networkmanager", "networkd"], default="auto"),
+)

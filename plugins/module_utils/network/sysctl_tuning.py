@@ -441,3 +441,13 @@ def _run_qdiscs(runner, entries, check_mode):
         run_qdiscs(runner, entries, check_mode)
     except QdiscError as error:
         raise SysctlError(str(error))
+
+
+# The options of module sysctl_tuning (also checked by module host_state).
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    settings=dict(type="dict", default={}),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    restore=dict(type="bool", default=False),
+    reapply_qdisc_interfaces=dict(type="list", elements="str", default=[]),
+)

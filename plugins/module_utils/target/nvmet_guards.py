@@ -194,8 +194,8 @@ def missing_addresses(spec, addresses):
             if listener["address"] not in WILDCARDS and listener["address"] not in addresses]
 
 
-def check_addresses(runner, spec):
-    addresses = local_addresses(runner)
+def check_addresses(spec, addresses):
+    """``addresses``: local_addresses() of this host, read once for every subsystem of a call."""
     missing = missing_addresses(spec, addresses)
     if missing:
         have = ", ".join("%s (%s)" % (address, name) for address, name in sorted(addresses.items()))
@@ -242,13 +242,15 @@ def established_connections(fs):
     return found
 
 
-def live_ports(fs, world):
+def live_ports(fs, world, connections=None):
     """{port id: established connections} for the ports of ``world`` that have any.
 
     Connections cannot be told apart by subsystem on these kernels, so every
-    subsystem linked to a busy port counts as connected.
+    subsystem linked to a busy port counts as connected. ``connections``:
+    established_connections(), when already read.
     """
-    connections = established_connections(fs)
+    if connections is None:
+        connections = established_connections(fs)
     busy = {}
     for port_id, port in world["ports"].items():
         view = port_view(port_id, port)

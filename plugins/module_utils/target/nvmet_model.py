@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import hashlib
 
 NVMET = "/sys/kernel/config/nvmet"
 SUBSYSTEMS = NVMET + "/subsystems"
@@ -103,6 +104,46 @@ def read_world(fs):
     for nqn in fs.list_dir(HOSTS):
         world["hosts"][nqn] = _read_attrs(fs, host_path(nqn), HOST_ATTRS)
     return world
+
+
+# -- the world as JSON: what module host_state hands the controller's plan ----------
+
+def secret_digest(value):
+    """A DH-HMAC-CHAP key as its SHA-256: the controller compares keys without seeing them."""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest() if value else value
+
+
+def with_secret_digests(host_attrs):
+    return dict((name, secret_digest(value) if name in SECRET_HOST_ATTRS else value)
+                for name, value in host_attrs.items())
+
+
+def export_world(world):
+    """``world`` with string keys and its keys as digests, ready for JSON."""
+    return {
+        "subsystems": dict((nqn, dict(subsystem, namespaces=dict(
+            (str(nsid), namespace) for nsid, namespace in subsystem["namespaces"].items())))
+            for nqn, subsystem in world["subsystems"].items()),
+        "ports": dict((str(port_id), dict(port, ana_groups=dict(
+            (str(group), state) for group, state in port["ana_groups"].items())))
+            for port_id, port in world["ports"].items()),
+        "hosts": dict((nqn, with_secret_digests(host)) for nqn, host in world["hosts"].items()),
+    }
+
+
+def import_world(data):
+    """The world export_world() gave, with its numeric keys back (keys stay digests)."""
+    return {
+        "subsystems": dict((nqn, dict(subsystem, namespaces=dict(
+            (int(nsid), dict(namespace)) for nsid, namespace in subsystem["namespaces"].items()),
+            allowed_hosts=list(subsystem["allowed_hosts"]), attrs=dict(subsystem["attrs"])))
+            for nqn, subsystem in data["subsystems"].items()),
+        "ports": dict((int(port_id), dict(port, ana_groups=dict(
+            (int(group), state) for group, state in port["ana_groups"].items()),
+            subsystems=list(port["subsystems"]), attrs=dict(port["attrs"])))
+            for port_id, port in data["ports"].items()),
+        "hosts": dict((nqn, dict(host)) for nqn, host in data["hosts"].items()),
+    }
 
 
 # -- views: what users see in diffs, results and facts --------------------------

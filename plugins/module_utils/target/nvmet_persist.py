@@ -44,7 +44,7 @@ def save(fs, config_dir, spec, check_mode=False):
     """Writes the saved copy of a subsystem if it differs; True when it did (or would)."""
     path = saved_path(config_dir, spec["nqn"])
     content = render(spec)
-    if fs.read(path) == content.rstrip("\n"):
+    if fs.read_text(path) == content:
         return False
     if not check_mode:
         for directory in (config_dir.rstrip("/"), config_dir.rstrip("/") + "/subsystems"):
@@ -69,6 +69,14 @@ def forget(fs, config_dir, nqn, check_mode=False):
     if not check_mode:
         fs.unlink(path)
     return True
+
+
+def keep(fs, config_dir, spec, check_mode=False):
+    """Saves a present subsystem, forgets an absent one; returns (saved path or None, action or None)."""
+    path = saved_path(config_dir, spec["nqn"])
+    if spec["state"] == "present":
+        return path, ("save %s" % path if save(fs, config_dir, spec, check_mode) else None)
+    return None, ("remove %s" % path if forget(fs, config_dir, spec["nqn"], check_mode) else None)
 
 
 def load_all(fs, config_dir):

@@ -73,33 +73,71 @@ def _apply_or_roll_back(fs, ops, before):
         raise NvmetError("%s. The target was returned to its state before this run." % message)
 
 
-def reconcile(fs, runner, spec, check_mode=False, allow_disruptive=False):
-    """Makes the kernel match ``spec``; returns changed, before, after, actions, spec (resolved)."""
-    nqn = spec["nqn"]
-    # Without nvmet loaded there is nothing to remove, and in check mode the plan
-    # from an empty target is what a real run would do once the modules are loaded.
-    if not fs.is_dir(NVMET) and spec["state"] == "present" and not check_mode:
-        raise NvmetError("%s does not exist: load the nvmet and nvmet-tcp kernel modules "
-                         "(role nvmeof.fleet.target does)" % NVMET)
-    current = read_world(fs)
-    desired, ports = desired_world(current, spec)
+def _prefixed(error, label):
+    return type(error)("%s%s" % (label, error)) if label else error
+
+
+def _step(fs, runner, world, spec, allow_disruptive, checks):
+    """The world after ``spec``, checked by the guards; returns (world, {listener index: port id})."""
+    desired, ports = desired_world(world, spec)
     if spec["state"] == "present":
         guards.check_devices(fs, spec, desired)
         guards.check_auth(fs, spec)
-        guards.check_tls(fs, runner, spec, current, ports)
+        guards.check_tls(fs, runner, spec, world, ports)
         guards.check_port_addresses(desired)
-        guards.check_addresses(runner, spec)
+        if spec["listeners"]:
+            if "addresses" not in checks:
+                checks["addresses"] = guards.local_addresses(runner)
+            guards.check_addresses(spec, checks["addresses"])
     if not allow_disruptive:
-        guards.check_disruptions(current, desired, nqn, guards.live_ports(fs, current))
-    ops = plan(current, desired)
-    result = {
-        "changed": bool(ops),
-        "before": subsystem_view(current, nqn),
-        "after": subsystem_view(desired, nqn),
-        "actions": [op.describe() for op in ops],
-        "spec": resolved_spec(spec, ports),
-    }
+        if "connections" not in checks:
+            checks["connections"] = guards.established_connections(fs)
+        guards.check_disruptions(world, desired, spec["nqn"],
+                                 guards.live_ports(fs, world, checks["connections"]))
+    return desired, ports
+
+
+def reconcile_all(fs, runner, declared, check_mode=False, labels=None):
+    """Makes the kernel match every (spec, allow_disruptive) of ``declared``, in one plan.
+
+    Each subsystem is planned on the world the ones before it leave, with its own guards,
+    as if each were a call of its own; then everything is applied at once and, if the kernel
+    refuses a step, all of it is undone. ``labels`` prefix each subsystem's errors. Returns
+    changed, actions and, per subsystem, changed, before, after, actions and spec (resolved).
+    """
+    if not fs.is_dir(NVMET) and not check_mode and any(
+            spec["state"] == "present" for spec, _allow in declared):
+        raise NvmetError("%s does not exist: load the nvmet and nvmet-tcp kernel modules "
+                         "(role nvmeof.fleet.target does)" % NVMET)
+    # Without nvmet loaded there is nothing to remove, and in check mode the plan from an
+    # empty target is what a real run would do once the modules are loaded.
+    current = read_world(fs)
+    world, checks, steps = current, {}, []
+    for index, (spec, allow_disruptive) in enumerate(declared):
+        label = labels[index] if labels else ""
+        try:
+            desired, ports = _step(fs, runner, world, spec, allow_disruptive, checks)
+        except (guards.GuardError, NvmetError) as error:
+            raise _prefixed(error, label)
+        steps.append((spec, world, desired, ports))
+        world = desired
+    ops = plan(current, world)
+    subsystems = []
+    for spec, before, after, ports in steps:
+        actions = [op.describe() for op in plan(before, after)] if ops else []
+        subsystems.append({"changed": bool(actions), "actions": actions,
+                           "before": subsystem_view(current, spec["nqn"]),
+                           "after": subsystem_view(world, spec["nqn"]),
+                           "spec": resolved_spec(spec, ports)})
     if ops and not check_mode:
         _apply_or_roll_back(fs, ops, current)
-        result["after"] = subsystem_view(read_world(fs), nqn)
-    return result
+        applied = read_world(fs)
+        for spec, entry in zip(declared, subsystems):
+            entry["after"] = subsystem_view(applied, spec[0]["nqn"])
+    return {"changed": bool(ops), "actions": [op.describe() for op in ops], "subsystems": subsystems}
+
+
+def reconcile(fs, runner, spec, check_mode=False, allow_disruptive=False):
+    """Makes the kernel match ``spec``; returns changed, before, after, actions, spec (resolved)."""
+    result = reconcile_all(fs, runner, [(spec, allow_disruptive)], check_mode=check_mode)
+    return dict(result["subsystems"][0], changed=result["changed"], actions=result["actions"])

@@ -30,6 +30,44 @@ ANA_STATES = ("optimized", "non-optimized", "inaccessible", "persistent-loss", "
 DHCHAP_HASHES = ("hmac(sha256)", "hmac(sha384)", "hmac(sha512)")
 DHCHAP_DHGROUPS = ("null", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192")
 
+# The options of one subsystem, as modules nvmet_subsystem and nvmet_target take them.
+SUBSYSTEM_OPTIONS = dict(
+    nqn=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    serial=dict(type="str"),
+    model=dict(type="str"),
+    allow_any_host=dict(type="bool", default=False),
+    cluster_aware=dict(type="bool", default=False),
+    hosts=dict(type="list", elements="dict", default=[], options=dict(
+        nqn=dict(type="str", required=True),
+        dhchap_key=dict(type="str", no_log=True),
+        dhchap_ctrl_key=dict(type="str", no_log=True),
+        dhchap_hash=dict(type="str", choices=list(DHCHAP_HASHES)),
+        dhchap_dhgroup=dict(type="str", choices=list(DHCHAP_DHGROUPS)),
+    )),
+    namespaces=dict(type="list", elements="dict", default=[], options=dict(
+        nsid=dict(type="int", required=True),
+        device_path=dict(type="path", required=True),
+        uuid=dict(type="str"),
+        nguid=dict(type="str"),
+        enabled=dict(type="bool", default=True),
+        ana_group=dict(type="int", default=1),
+        buffered_io=dict(type="bool", default=False),
+    )),
+    listeners=dict(type="list", elements="dict", default=[], options=dict(
+        address=dict(type="str", required=True),
+        service_id=dict(type="int", default=4420),
+        transport=dict(type="str", choices=["tcp"], default="tcp"),
+        port_id=dict(type="int"),
+        inline_data_size=dict(type="int"),
+        tls=dict(type="bool", default=False),
+        ana_groups=dict(type="list", elements="dict", default=[], options=dict(
+            group=dict(type="int", required=True),
+            state=dict(type="str", required=True, choices=list(ANA_STATES)),
+        )),
+    )),
+)
+
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 # Derived ids are uuid5 names under this namespace: stable across runs and hosts.
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "nvmeof-fleet.invalid")

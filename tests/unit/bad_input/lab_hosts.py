@@ -44,8 +44,8 @@ from ansible.module_utils import basic
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.modules import (
-    cxl_tiering, fabric_preflight, host_files, interface_mtu, nvme_connect, nvme_info, nvme_multipath, nvmet_subsystem,
-    sysctl_tuning)
+    cxl_tiering, fabric_preflight, host_files, host_state, interface_mtu, nvme_connect, nvme_info, nvme_multipath,
+    nvmet_subsystem, nvmet_target, sysctl_tuning)
 
 # The fakes of the module_utils and module tests (their directories are on sys.path, see conftest.py).
 from fake_configfs import FakeNvmetConfigfs
@@ -317,6 +317,8 @@ class LabHost:
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                             lambda module, name, required=False, opt_dirs=None: self.get_bin_path(module, name, required))
         monkeypatch.setattr(nvmet_subsystem, "HostFS", lambda: self.configfs or HostFS(self.root))
+        monkeypatch.setattr(nvmet_target, "HostFS", lambda: self.configfs or HostFS(self.root))
+        monkeypatch.setattr(host_state, "HostFS", lambda: self.configfs or HostFS(self.root))
         monkeypatch.setattr(nvme_info, "HostFS", lambda: self.configfs or HostFS(self.root))
         monkeypatch.setattr(nvme_connect, "HostFS", lambda: HostFS(self.root))
         monkeypatch.setattr(nvme_connect, "KernelFabrics", lambda fs: self.fabrics)
@@ -326,6 +328,10 @@ class LabHost:
         monkeypatch.setattr(interface_mtu, "HostFS", lambda: HostFS(self.root))
         monkeypatch.setattr(fabric_preflight, "HostFS", lambda: HostFS(self.root))
         monkeypatch.setattr(host_files, "HostFS", lambda: HostFS(self.root))
+        # host_state checks each module through the HostFS that module gets
+        checked = {"cxl_tiering": cxl_tiering, "interface_mtu": interface_mtu, "nvme_multipath": nvme_multipath,
+                   "sysctl_tuning": sysctl_tuning}
+        monkeypatch.setattr(host_state, "module_fs", lambda name: checked[name].HostFS())
 
     def get_bin_path(self, module, name, required=False):
         for directory in ("/usr/sbin", "/usr/bin", "/sbin", "/bin"):

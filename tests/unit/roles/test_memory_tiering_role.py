@@ -44,10 +44,15 @@ def test_every_variable_is_prefixed_described_and_typed():
 
 
 def test_the_module_gets_every_option_from_the_variable_of_the_same_name():
+    """Through __memory_tiering_options, which host_state checks too."""
     arguments = _module_task()[MODULE]
     assert sorted(arguments) == sorted(cxl_tiering.ARGUMENT_SPEC)
+    options = _load(ROLE, "vars", "main.yml")["__memory_tiering_options"]
     for option, value in arguments.items():
-        assert "memory_tiering_%s" % option in value, option
+        assert "__memory_tiering_options.%s" % option in value, option
+        assert "'%s': memory_tiering_%s" % (option, option) in options, option
+    read = [task for task in _load(ROLE, "tasks", "main.yml") if "nvmeof.fleet.host_state" in task][0]
+    assert read["nvmeof.fleet.host_state"]["checks"] == {"cxl_tiering": "{{ __memory_tiering_options }}"}
 
 
 def test_the_variables_offer_the_choices_of_the_module_options():
@@ -57,13 +62,18 @@ def test_the_variables_offer_the_choices_of_the_module_options():
     # "" stands for "leave the host's value", passed to the module as an omitted option
     assert spec["memory_tiering_numa_balancing"]["choices"] == [""] + cxl_tiering.ARGUMENT_SPEC["numa_balancing"]["choices"]
     assert "omit" in _module_task()[MODULE]["numa_balancing"]
+    assert "if memory_tiering_numa_balancing else {}" in _load(ROLE, "vars", "main.yml")["__memory_tiering_options"]
 
 
 def test_the_module_result_is_registered_and_turned_into_the_tier_map():
     tasks = _load(ROLE, "tasks", "main.yml")
-    assert _module_task()["register"] == "memory_tiering_result"
+    assert _module_task()["register"] == "__memory_tiering_applied"
     facts = [task["ansible.builtin.set_fact"] for task in tasks if "ansible.builtin.set_fact" in task]
-    assert "nvmeof.fleet.memory_tier_map" in facts[0]["memory_tiering_tier_map"]
+    # the module's result, or host_state's check of it when the module had nothing to do
+    assert "__memory_tiering_applied is skipped" in facts[0]["memory_tiering_result"]
+    assert "__memory_tiering_state.checks.cxl_tiering" in facts[0]["memory_tiering_result"]
+    assert "nvmeof.fleet.memory_tier_map(" not in facts[0]["memory_tiering_result"]
+    assert "memory_tiering_result | nvmeof.fleet.memory_tier_map" in facts[1]["memory_tiering_tier_map"]
 
 
 def test_the_docs_name_every_variable():

@@ -31,6 +31,11 @@ def test_versions_architectures_and_wildcards_go_to_the_package_manager():
         "nvme-cli=2.3-3", "libnvme1:amd64", "nvme*", "fio>=3"]
 
 
+def test_host_state_packages_are_read_like_the_lines():
+    statuses = {"nvme-cli": "installed", "ethtool": "config-files", "fio": "not-installed"}
+    assert missing_packages(["nvme-cli", "ethtool", "fio", "kmod=30"], statuses) == ["ethtool", "fio", "kmod=30"]
+
+
 def test_each_name_once_in_order():
     assert missing_packages(["fio", "kmod", "fio"], []) == ["fio", "kmod"]
 
@@ -38,7 +43,7 @@ def test_each_name_once_in_order():
 @pytest.mark.parametrize("names, installed, message", [
     ("nvme-cli", [], "the input must be a list of package names, got 'nvme-cli'"),
     (["nvme-cli", ""], [], "the input must be a list of package names"),
-    (["nvme-cli"], "nvme-cli installed", "'installed' must be the lines dpkg-query printed"),
+    (["nvme-cli"], "nvme-cli installed", "'installed' must be host_state's packages or the lines dpkg-query printed"),
 ])
 def test_bad_input_is_named(names, installed, message):
     with pytest.raises(AnsibleFilterError, match=message.replace("(", r"\(")):
