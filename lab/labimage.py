@@ -26,7 +26,7 @@ IMAGE_FORMAT = 1
 
 PACKAGES = [
     "systemd-sysv", "udev", "dbus", "openssh-server", "sudo",
-    "python3", "python3-apt", "python3-netaddr",
+    "python3", "python3-apt",
     "linux-image-amd64", "initramfs-tools", "zstd", "kmod",
     "ifupdown", "iproute2", "iputils-ping", "ethtool", "nftables",
     "nvme-cli", "fio", "e2fsprogs", "pciutils",

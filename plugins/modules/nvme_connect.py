@@ -36,7 +36,6 @@ author:
 requirements:
   - the C(nvme-tcp) kernel module loaded
   - nvme-cli for O(discovery) and O(persist=true) (role C(nvmeof.fleet.initiator) installs it)
-  - Python library netaddr on the managed host (Debian package C(python3-netaddr))
 extends_documentation_fragment:
   - nvmeof.fleet.attributes
 options:
@@ -264,9 +263,7 @@ actions:
   sample: ["connect nqn.2024-05.com.example:storage:db1 on 192.0.2.10 port 4420 via ens1f0"]
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandError, CommandRunner
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_lock import HostLockError, host_lock
@@ -276,13 +273,6 @@ from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_connect_
     NvmeConnectError, reconcile)
 from ansible_collections.nvmeof.fleet.plugins.module_utils.connect.nvme_fabrics import KernelFabrics
 from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.names import SpecError
-
-try:
-    import netaddr  # noqa: F401, pylint: disable=unused-import
-except ImportError:
-    NETADDR_ERROR = traceback.format_exc()
-else:
-    NETADDR_ERROR = None
 
 _ENDPOINT = dict(
     address=dict(type="str", required=True),
@@ -317,8 +307,6 @@ ARGUMENT_SPEC = dict(
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                            mutually_exclusive=[("paths", "discovery")])
-    if NETADDR_ERROR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_ERROR)
     fs = HostFS()
     try:
         with host_lock(fs, check_mode=module.check_mode):

@@ -33,7 +33,6 @@ description:
 author:
   - nvmeof.fleet contributors (@nvmeof-fleet)
 requirements:
-  - Python library netaddr on the target host (Debian package C(python3-netaddr))
   - the C(ip) command (iproute2)
 extends_documentation_fragment:
   - nvmeof.fleet.attributes
@@ -327,9 +326,7 @@ saved:
   sample: /etc/nvmeof-fleet/nvmet/subsystems/nqn.2024-05.com.example:storage:db1.json
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
@@ -338,13 +335,6 @@ from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_guards i
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_persist import keep
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_reconcile import NvmetError, reconcile
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target import nvmet_spec
-
-try:
-    import netaddr  # noqa: F401, pylint: disable=unused-import
-except ImportError:
-    NETADDR_ERROR = traceback.format_exc()
-else:
-    NETADDR_ERROR = None
 
 ARGUMENT_SPEC = dict(
     nvmet_spec.SUBSYSTEM_OPTIONS,
@@ -375,8 +365,6 @@ def run(params, fs, runner, check_mode):
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if NETADDR_ERROR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_ERROR)
     fs = HostFS()
     finish(module, lambda: run(module.params, fs, CommandRunner(module.run_command), module.check_mode),
            errors=(nvmet_spec.SpecError, GuardError, NvmetError), lock_fs=fs)

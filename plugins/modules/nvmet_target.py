@@ -28,7 +28,6 @@ description:
 author:
   - nvmeof.fleet contributors (@nvmeof-fleet)
 requirements:
-  - Python library netaddr on the target host (Debian package C(python3-netaddr))
   - the C(ip) command (iproute2)
 extends_documentation_fragment:
   - nvmeof.fleet.attributes
@@ -309,9 +308,7 @@ actions:
     - save /etc/nvmeof-fleet/nvmet/subsystems/nqn.2024-05.com.example:storage:db1.json
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import CommandRunner
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
@@ -321,20 +318,11 @@ from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_guards i
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_reconcile import NvmetError
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_target import TARGET_ARGUMENT_SPEC, apply_target
 
-try:
-    import netaddr  # noqa: F401, pylint: disable=unused-import
-except ImportError:
-    NETADDR_ERROR = traceback.format_exc()
-else:
-    NETADDR_ERROR = None
-
 ARGUMENT_SPEC = TARGET_ARGUMENT_SPEC
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if NETADDR_ERROR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_ERROR)
     fs = HostFS()
     finish(module, lambda: apply_target(fs, CommandRunner(module.run_command), module.params, module.check_mode),
            errors=(SpecError, GuardError, NvmetError), lock_fs=fs)

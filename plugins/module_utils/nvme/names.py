@@ -11,12 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import re
-
-try:
-    import netaddr
-except ImportError:  # reported by the module through missing_required_lib
-    netaddr = None
 
 NQN_MAX_BYTES = 223
 DISCOVERY_NQN = "nqn.2014-08.org.nvmexpress.discovery"
@@ -54,15 +50,26 @@ def validate_nqn(option, nqn):
     return nqn
 
 
+def canonical_address(parsed):
+    """The text of an ipaddress address, with IPv4-mapped and IPv4-compatible IPv6 addresses in
+    dotted form (::ffff:10.0.0.1, ::10.0.0.1), as netaddr, which earlier releases used, wrote them:
+    saved subsystems and live ports keep their form across Python versions."""
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return "::ffff:%s" % parsed.ipv4_mapped
+        value = int(parsed)
+        if value >> 32 == 0 and value > 0xffff:
+            return "::%s" % ipaddress.IPv4Address(value)
+    return str(parsed)
+
+
 def ip_address(option, value):
     """A plain IPv4 or IPv6 address in canonical form, and its family (ipv4 or ipv6)."""
-    if netaddr is None:
-        raise SpecError("the Python library netaddr is required to validate %s" % option)
     text = str(value).strip()
     if "%" in text or "/" in text:
         fail(option, value, "must be a plain IPv4 or IPv6 address (no prefix length or zone)")
     try:
-        parsed = netaddr.IPAddress(text, flags=netaddr.INET_PTON)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        parsed = ipaddress.ip_address(text)
+    except ValueError:
         fail(option, value, "is not an IPv4 or IPv6 address")
-    return str(parsed), "ipv%d" % parsed.version
+    return canonical_address(parsed), "ipv%d" % parsed.version
