@@ -112,9 +112,9 @@ def test_addresses_as_ip_prints_them(host):
 
 def test_nothing_asked_runs_no_command(host):
     commands = FakeCommands()
-    assert run(params(), host, commands) == {"packages": {}, "kernel_modules": {}, "units": {}, "files": {},
-                                              "directories": {}, "cpus": None, "addresses": None, "checks": {},
-                                              "changed": False}
+    assert run(params(), host, commands) == {
+        "packages": {}, "kernel_modules": {}, "units": {}, "files": {}, "directories": {}, "cpus": None,
+        "addresses": None, "checks": {}, "changed": False}
     assert commands.calls == []
 
 
