@@ -56,9 +56,10 @@ def check_module(name, fs, runner, options):
     validated = ArgumentSpecValidator(spec).validate(options)
     if validated.error_messages:
         return {"changed": True, "refused": "; ".join(validated.error_messages)}
+    refused = tuple(refusals) + (HostFSError, CommandError)
     try:
         result = job(fs, runner, validated.validated_parameters, check_mode=True)
-    except refusals + (HostFSError, CommandError) as error:
+    except refused as error:
         return {"changed": True, "refused": str(error)}
     result = dict(result)
     result.pop("diff", None)
