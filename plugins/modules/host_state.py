@@ -177,7 +177,7 @@ from ansible_collections.nvmeof.fleet.plugins.module_utils.host.commands import 
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_state import HostStateError, read_host
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.module_job import finish
-from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.nvme_host import PARTS, gather
+from ansible_collections.nvmeof.fleet.plugins.module_utils.nvme.nvme_host import PARTS, gather, modules_present
 from ansible_collections.nvmeof.fleet.plugins.module_utils.plans.module_checks import ModuleCheckError, check_modules
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_model import NVMET, export_world, read_world
 
@@ -198,6 +198,7 @@ ARGUMENT_SPEC = dict(
 def run(params, fs, runner, fs_for=None):
     """``fs_for(module)``: the HostFS each checked module gets (``fs`` unless told otherwise)."""
     result = read_host(fs, runner, params)
+    result["kernel_modules"] = modules_present(fs, params["kernel_modules"])
     result["checks"] = check_modules(fs_for or (lambda name: fs), runner, params.get("checks") or {})
     if params["nvmet"]:
         result["nvmet"] = {"loaded": fs.is_dir(NVMET), "world": export_world(read_world(fs))}

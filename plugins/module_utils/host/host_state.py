@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: nvmeof.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the roles manage on a host that is not NVMe: packages, kernel modules, systemd units, files.
+"""What the roles manage on a host that is not NVMe: packages, systemd units, files, CPUs, links.
 
 Module host_state reads all of it in one call, and the roles plan on the controller from
 the result instead of reading each concern with a module run of its own. Every reader
@@ -59,22 +59,6 @@ def read_packages(runner, names):
         if len(fields) == 2 and fields[0].split(":")[0] in found:
             found[fields[0].split(":")[0]] = fields[1]
     return found
-
-
-def _module_name(name):
-    return name.replace("-", "_")
-
-
-def read_kernel_modules(fs, names):
-    """{module: whether it is loaded or built into the running kernel}, as modprobe would see it."""
-    if not names:
-        return {}
-    loaded = set(line.split(" ", 1)[0] for line in (fs.read("/proc/modules", "") or "").splitlines())
-    release = fs.read("/proc/sys/kernel/osrelease", "")
-    builtin = set(_module_name(line.rsplit("/", 1)[-1][:-len(".ko")])
-                  for line in (fs.read("/lib/modules/%s/modules.builtin" % release, "") or "").splitlines()
-                  if line.endswith(".ko"))
-    return dict((name, _module_name(name) in loaded or _module_name(name) in builtin) for name in names)
 
 
 def read_units(runner, names):
@@ -144,7 +128,6 @@ def read_host(fs, runner, params):
     check_request(params)
     return {
         "packages": read_packages(runner, params["packages"]),
-        "kernel_modules": read_kernel_modules(fs, params["kernel_modules"]),
         "units": read_units(runner, params["units"]),
         "files": dict((path, read_file(fs, path)) for path in params["files"]),
         "directories": dict((path, read_directory(fs, path)) for path in params["directories"]),

@@ -148,6 +148,15 @@ def kernel_facts(fs, modules=MODULES):
     }
 
 
+def modules_present(fs, names):
+    """{name: whether the module is loaded or built into the running kernel}, as modprobe sees it;
+    ``names`` as modprobe takes them (nvmet-tcp or nvmet_tcp)."""
+    if not names:
+        return {}
+    facts = kernel_facts(fs, [module_name(name) for name in names])["modules"]
+    return dict((name, facts[module_name(name)]["loaded"] or facts[module_name(name)]["builtin"]) for name in names)
+
+
 # -- host identity -------------------------------------------------------------------
 def _uuid(text):
     try:

@@ -12,10 +12,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import json
 import os
 import stat
 
+from ansible_collections.nvmeof.fleet.plugins.module_utils.host.host_state import read_addresses
 from ansible_collections.nvmeof.fleet.plugins.module_utils.host.kernel_features import (
     kernel_release_and_config, tls_handshake_problem)
 from ansible_collections.nvmeof.fleet.plugins.module_utils.target.nvmet_model import (
@@ -178,9 +178,8 @@ def check_tls(fs, runner, spec, current, ports):
 
 def local_addresses(runner):
     """{address: interface} of every address configured on this host."""
-    _rc, out, _err = runner.run(["ip", "-json", "address", "show"])
     addresses = {}
-    for link in json.loads(out or "[]"):
+    for link in read_addresses(runner):
         for info in link.get("addr_info", []):
             try:
                 addresses[str(ipaddress.ip_address(info.get("local", "")))] = link.get("ifname")

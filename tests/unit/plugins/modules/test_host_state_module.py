@@ -55,7 +55,8 @@ def put(root, path, text, mode=0o644):
 @pytest.fixture
 def host(tmp_path):
     put(tmp_path, "/proc/sys/kernel/osrelease", "6.1.0-56-amd64\n")
-    put(tmp_path, "/proc/modules", "nvmet_tcp 36864 0 - Live 0x0\nnvmet 131072 1 nvmet_tcp, Live 0x0\n")
+    for name in ("nvmet_tcp", "nvmet"):  # loaded
+        os.makedirs(os.path.join(str(tmp_path), "sys/module", name))
     put(tmp_path, "/lib/modules/6.1.0-56-amd64/modules.builtin", "kernel/drivers/nvme/host/nvme-core.ko\n")
     put(tmp_path, "/etc/modules-load.d/x.conf", "nvmet\n")
     put(tmp_path, "/usr/local/lib/x/a.py", "a = 1\n", mode=0o600)
