@@ -277,13 +277,6 @@ class Vm:
             raise LabError(f"{self.name}: {command_line}: {reply['error'].get('desc', reply['error'])}")
         return reply.get("return", "")
 
-    def request_powerdown(self):
-        try:
-            self.qmp("system_powerdown")
-            return True
-        except (OSError, ValueError):
-            return False
-
     def kill(self):
         pid = self.pid()
         if pid is None:

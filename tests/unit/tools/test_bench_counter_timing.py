@@ -27,7 +27,8 @@ def test_timing_line_sums_module_tasks_and_reboots_apart():
         _task("ansible.legacy.reboot", 30.0, 1), _task("ansible.builtin.command", None, 1)]}
     assert bench_counter.timing_line(report, "converge.yml", False) == {
         "playbook": "converge.yml", "check_mode": False, "seconds": 120.5, "module_calls": 6,
-        "module_seconds": 14.25, "reboots": 3, "reboot_seconds": 75.0, "slowest": [
+        "module_seconds": 14.25, "reboots": 3, "reboot_seconds": 75.0,
+        "calls_by_action": {"gather_facts": 3, "nvmeof.fleet.nvmet_subsystem": 2, "command": 1}, "slowest": [
             {"name": "reboot", "seconds": 45.0, "module_calls": 2}, {"name": "reboot", "seconds": 30.0, "module_calls": 1},
             {"name": "nvmet_subsystem", "seconds": 10.25, "module_calls": 2},
             {"name": "gather_facts", "seconds": 4.0, "module_calls": 3}, {"name": "set_fact", "seconds": 0.5, "module_calls": 0}]}
@@ -55,7 +56,8 @@ def test_timing_line_of_a_counted_run_with_loops_and_controller_tasks():
     counter.result("boot", Outcome("i1", "ok", "ansible.builtin.reboot", changed=True))
     line = bench_counter.timing_line(counter.report(), "verify.yml", False)
     assert line == {"playbook": "verify.yml", "check_mode": False, "seconds": 35.0, "module_calls": 3,
-                    "module_seconds": 2.0, "reboots": 2, "reboot_seconds": 30.0, "slowest": [
+                    "module_seconds": 2.0, "reboots": 2, "reboot_seconds": 30.0, "calls_by_action": {"command": 3},
+                    "slowest": [
                         {"name": "Reboot", "seconds": 30.0, "module_calls": 2}, {"name": "Local", "seconds": 3.0, "module_calls": 0},
                         {"name": "Loop", "seconds": 2.0, "module_calls": 3}]}
 

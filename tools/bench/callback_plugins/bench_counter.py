@@ -37,7 +37,9 @@ options:
         C(seconds) (the run's wall time), C(module_calls) (results counted as module runs, reboots
         not included), C(module_seconds) (wall time of the tasks that ran a module on a remote
         host, reboot tasks not included), C(reboots) (hosts that C(ansible.builtin.reboot) tasks
-        rebooted or failed to, none in check mode) and C(reboot_seconds) (wall time of those tasks).
+        rebooted or failed to, none in check mode), C(reboot_seconds) (wall time of those tasks),
+        C(calls_by_action) (the module runs per action, ansible-core's own without their prefix) and
+        C(slowest) (the longest tasks).
       - Only a top-level run appends. A run that a task of such a run starts (C(ansible-playbook)
         in a C(command) task) inherits the environment variable C(BENCH_COUNTER_TIMED_RUN) that
         the top-level run sets, and appends nothing, since its time is inside the task that started it.
@@ -212,7 +214,7 @@ def timing_line(report, playbook, check_mode):
     """The timing log's line of one run, from a BenchCounter report."""
     line = {"playbook": playbook, "check_mode": bool(check_mode), "seconds": report["duration"],
             "module_calls": 0, "module_seconds": 0.0, "reboots": 0, "reboot_seconds": 0.0,
-            "slowest": slowest_tasks(report["tasks"])}
+            "calls_by_action": {}, "slowest": slowest_tasks(report["tasks"])}
     for task in report["tasks"]:
         seconds = task["duration"] or 0.0  # None: no host finished the task (the run was stopped)
         if short_action(task["action"]) == "reboot":
@@ -222,6 +224,8 @@ def timing_line(report, playbook, check_mode):
         elif task["modules"]:
             line["module_calls"] += task["modules"]
             line["module_seconds"] += seconds
+            action = short_action(task["action"])
+            line["calls_by_action"][action] = line["calls_by_action"].get(action, 0) + task["modules"]
     for key in ("module_seconds", "reboot_seconds"):
         line[key] = round(line[key], 6)
     return line
