@@ -299,7 +299,7 @@ def test_markdown_of_skipped_parts_and_of_a_changing_no_op():
     "set_fact", "ansible.builtin.assert", "ansible.legacy.debug", "ansible.builtin.fail", "meta",
     "ansible.builtin.include_tasks", "ansible.builtin.import_tasks", "ansible.builtin.include_role",
     "ansible.builtin.import_role", "ansible.builtin.include_vars", "ansible.builtin.add_host",
-    "ansible.builtin.group_by", "ansible.builtin.pause", "ansible.builtin.validate_argument_spec",
+    "ansible.builtin.group_by", "ansible.builtin.pause", "ansible.builtin.validate_argument_spec", "ansible.builtin.set_stats",
 ])
 def test_controller_actions_run_no_module(action):
     assert bench_counter.module_host("target1", action) is None

@@ -13,7 +13,7 @@ description:
     skipped, not unreachable). A loop counts once per item.
   - Controller-side actions are not module runs and are counted apart (C(controller)), that is
     set_fact, assert, debug, fail, meta, the include and import actions, include_vars, add_host,
-    group_by, pause, validate_argument_spec, and every task delegated to localhost.
+    group_by, pause, validate_argument_spec, set_stats, and every task delegated to localhost.
   - A task delegated to another host counts for the host it was delegated to, where the module ran.
   - Records the start and end of every task (and of every host's part of it) in seconds since the
     playbook started, from the controller's monotonic clock.
@@ -65,7 +65,7 @@ from ansible.plugins.callback import CallbackBase
 CONTROLLER_ACTIONS = frozenset((
     "set_fact", "assert", "debug", "fail", "meta",
     "include", "include_tasks", "import_tasks", "include_role", "import_role", "import_playbook",
-    "include_vars", "add_host", "group_by", "pause", "validate_argument_spec",
+    "include_vars", "add_host", "group_by", "pause", "validate_argument_spec", "set_stats",
 ))
 LOCAL_NAMES = frozenset(("localhost", "127.0.0.1", "::1"))
 BUILTIN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
